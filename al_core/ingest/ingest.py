@@ -1,0 +1,332 @@
+"""Ingest a file into a workspace: read, normalise, validate, then store or quarantine.
+
+Every row ends up in exactly one place: the pool (new text), nowhere (an exact duplicate of
+something stored, counted), or the quarantine table (with the reason). Rows that carry a label
+also add a label event with source ``import``. The whole batch is one transaction, and a file
+ingested before (same sha256) is not read again.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from al_core.errors import InputFileError
+from al_core.hashing import content_hash
+from al_core.ingest.readers import ProgressFn, detect_format, file_sha256, read_table
+from al_core.storage.workspace import Workspace, utcnow
+from al_core.validation import Check, run_checks
+
+ROLES = ("pool", "eval")
+QUARANTINE_TEXT_CHARS = 10_000  # longer rejected texts are stored truncated (the file has them)
+
+
+@dataclass
+class IngestReport:
+    source: str
+    batch_id: str | None
+    file_sha256: str
+    n_rows: int = 0
+    n_added: int = 0
+    n_duplicates: int = 0
+    n_labels: int = 0
+    n_quarantined: int = 0
+    already_ingested: bool = False
+    reasons: Counter = field(default_factory=Counter)
+    seconds: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        d = dict(vars(self))
+        d["reasons"] = dict(self.reasons)
+        return d
+
+    def summary(self) -> str:
+        if self.already_ingested:
+            return f"{self.source} was already ingested (batch {self.batch_id}); nothing added"
+        parts = [
+            f"{self.n_rows} rows read",
+            f"{self.n_added} added to the pool",
+            f"{self.n_labels} labels recorded",
+            f"{self.n_duplicates} duplicates skipped",
+            f"{self.n_quarantined} quarantined",
+        ]
+        return f"{self.source}: " + ", ".join(parts) + f" in {self.seconds:.1f} s"
+
+
+def _source_fingerprint(source: str, fmt: str, split: str | None) -> str:
+    if fmt != "hf" or source.startswith("hf:"):
+        if fmt == "hf":
+            return content_hash(f"{source}|{split}")
+        return file_sha256(Path(source))
+    folder = Path(source)
+    listing = sorted(
+        f"{p.relative_to(folder)}:{p.stat().st_size}:{p.stat().st_mtime_ns}"
+        for p in folder.rglob("*")
+        if p.is_file()
+    )
+    return content_hash("\n".join(listing) + f"|{split}")
+
+
+def _as_text(value: Any) -> str | None:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    if isinstance(value, bytes):
+        value = value.decode("utf-8", errors="replace")
+    return str(value).strip()
+
+
+def _as_labels(value: Any, multi_label: bool, sep: str) -> list[str] | None:
+    """Normalise a label cell: a string (``sep``-separated for multi-label) or a list."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    if hasattr(value, "tolist") and not isinstance(value, str):
+        value = value.tolist()
+    if isinstance(value, (list, tuple)):
+        labels = [str(v).strip() for v in value if v is not None and str(v).strip()]
+    else:
+        text = str(value).strip()
+        labels = [p.strip() for p in text.split(sep)] if multi_label else [text]
+        labels = [p for p in labels if p]
+    return labels or None
+
+
+def _resolve_column(frame: pd.DataFrame, name: str, explicit: bool, what: str, path: str) -> bool:
+    if name in frame.columns:
+        return True
+    if explicit:
+        cols = ", ".join(map(str, frame.columns)) or "(none)"
+        raise InputFileError(f"{path}: no {what} column {name!r}; the columns are: {cols}")
+    return False
+
+
+def ingest_file(
+    ws: Workspace,
+    source: str | Path,
+    *,
+    text_column: str | None = None,
+    id_column: str | None = None,
+    label_column: str | None = None,
+    role: str = "pool",
+    annotator: str = "import",
+    encoding: str = "utf-8",
+    split: str | None = None,
+    fmt: str | None = None,
+    progress: ProgressFn | None = None,
+) -> IngestReport:
+    """Ingest ``source`` into ``ws``; see the module docstring. Raises ``InputFileError``."""
+    started = time.perf_counter()
+    cfg = ws.config
+    source = str(source)
+    if role not in ROLES:
+        raise InputFileError(f"unknown role {role!r}; choose one of {ROLES}")
+    fmt = fmt or detect_format(source)
+    if fmt != "hf" and not Path(source).is_file():
+        raise InputFileError(f"{source}: no such file")
+    sha = _source_fingerprint(source, fmt, split)
+    with ws.lock():
+        seen = ws.query(
+            "SELECT batch_id FROM ingest_log WHERE kind = 'pool' AND file_sha256 = ?", [sha]
+        )
+        if len(seen):
+            return IngestReport(
+                source, str(seen.batch_id.iloc[0]), sha, already_ingested=True,
+                seconds=time.perf_counter() - started,
+            )
+        frame = read_table(source, fmt=fmt, encoding=encoding, split=split, progress=progress)
+        text_col = text_column or cfg.text_column
+        id_col = id_column or cfg.id_column
+        label_col = label_column or cfg.label_column
+        _resolve_column(frame, text_col, True, "text", source)
+        has_ids = _resolve_column(frame, id_col, id_column is not None, "id", source)
+        has_labels = _resolve_column(frame, label_col, label_column is not None, "label", source)
+        rows = _normalise(frame, text_col, id_col if has_ids else None,
+                          label_col if has_labels else None, cfg.multi_label, cfg.label_separator)
+        report = IngestReport(source, None, sha, n_rows=len(rows))
+        report.batch_id = f"ingest-{utcnow():%Y%m%dT%H%M%S%f}-{sha[:8]}"
+        _store(ws, rows, report, role=role, annotator=annotator, source=source)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _normalise(
+    frame: pd.DataFrame,
+    text_col: str,
+    id_col: str | None,
+    label_col: str | None,
+    multi_label: bool,
+    sep: str,
+) -> pd.DataFrame:
+    texts = [_as_text(v) for v in frame[text_col].tolist()]
+    if id_col is not None:
+        ids = [_as_text(v) or None for v in frame[id_col].tolist()]
+    else:  # derived deterministically from the text, so the same text gets the same id
+        ids = [f"t{content_hash(t)[:16]}" if t else None for t in texts]
+    if label_col is not None:
+        labels = [_as_labels(v, multi_label, sep) for v in frame[label_col].tolist()]
+    else:
+        labels = [None] * len(frame)
+    others = [c for c in frame.columns if c not in {text_col, id_col, label_col}]
+    if others:
+        meta = frame[others].to_json(orient="records", lines=True, force_ascii=False)
+        metadata = meta.splitlines() if meta else ["{}"] * len(frame)
+    else:
+        metadata = ["{}"] * len(frame)
+    return pd.DataFrame(
+        {
+            "row": range(1, len(frame) + 1),
+            "id": pd.Series(ids, dtype=object),
+            "text": pd.Series(texts, dtype=object),
+            "labels": pd.Series(labels, dtype=object),
+            "metadata": metadata,
+        }
+    )
+
+
+def _store(
+    ws: Workspace, rows: pd.DataFrame, report: IngestReport, *, role: str, annotator: str,
+    source: str,
+) -> None:
+    cfg = ws.config
+    label_set = cfg.label_set
+    rows["label_key"] = [None if ls is None else "|".join(sorted(ls)) for ls in rows["labels"]]
+    # Exact repeats of a row (same id, text and labels) are duplicates, not conflicts.
+    dup = rows.duplicated(subset=["id", "text", "label_key"], keep="first") & rows["id"].notna()
+    report.n_duplicates += int(dup.sum())
+    rows = rows[~dup].reset_index(drop=True)
+
+    rows["content_hash"] = [content_hash(t) if t is not None else None for t in rows["text"]]
+    rows["text_length"] = [len(t) if t is not None else 0 for t in rows["text"]]
+    ids = [i for i in rows["id"].dropna().unique().tolist()]
+    stored = ws.query("SELECT id, content_hash FROM pool WHERE list_contains(?, id)", [ids])
+    stored_hash = dict(zip(stored.id, stored.content_hash, strict=True))
+    rows["conflicts_with_pool"] = [
+        i in stored_hash and h is not None and stored_hash[i] != h
+        for i, h in zip(rows["id"], rows["content_hash"], strict=True)
+    ]
+    rows["unknown_labels"] = [_label_problem(ls, label_set) for ls in rows["labels"]]
+    id_counts = rows["id"].value_counts()
+    max_chars = cfg.max_text_chars
+    checks = [
+        Check("ExpectColumnValuesToNotBeNull", "text", lambda r: "text is missing"),
+        Check(
+            "ExpectColumnValuesToBeBetween", "text_length",
+            lambda r: (
+                "text is empty" if r.text_length == 0
+                else f"text has {r.text_length} characters, above the limit of {max_chars}"
+            ),
+            {"min_value": 1, "max_value": max_chars},
+        ),
+        Check("ExpectColumnValuesToNotBeNull", "id", lambda r: "id is missing"),
+        Check(
+            "ExpectColumnValuesToBeUnique", "id",
+            lambda r: f"id {r.id!r} appears {id_counts[r.id]} times in this file with "
+            "different text or labels",
+        ),
+        Check(
+            "ExpectColumnValuesToBeInSet", "conflicts_with_pool",
+            lambda r: f"id {r.id!r} is already in the pool with different text",
+            {"value_set": [False]},
+        ),
+        Check("ExpectColumnValuesToBeNull", "unknown_labels", lambda r: r.unknown_labels),
+    ]
+    checked = run_checks(rows, checks, name="ingest")
+    bad = checked.failed.to_numpy()
+    good = rows[~bad]
+    rejected = rows[bad].assign(reason=checked.reasons[bad].to_numpy())
+    now = utcnow()
+
+    is_new = ~good["id"].isin(stored_hash.keys())
+    new_rows = good[is_new].drop_duplicates(subset=["id"])
+    report.n_duplicates += int((~is_new).sum()) + int(is_new.sum() - len(new_rows))
+    pool = pd.DataFrame(
+        {
+            "id": new_rows["id"], "text": new_rows["text"],
+            "content_hash": new_rows["content_hash"], "role": role,
+            "ingest_batch": report.batch_id, "source": source,
+            "metadata": new_rows["metadata"], "ingested_at": now,
+        }
+    )
+    labelled = good[good["labels"].notna()]
+    keys = [f"import:{i}:{k}" for i, k in zip(labelled["id"], labelled["label_key"], strict=True)]
+    known = set(
+        ws.query("SELECT external_key FROM label_events WHERE list_contains(?, external_key)",
+                 [keys]).external_key
+    )
+    fresh = [k not in known for k in keys]
+    labelled = labelled[fresh]
+    events = pd.DataFrame(
+        {
+            "event_id": [f"ev-{report.batch_id}-{r:09d}" for r in labelled["row"]],
+            "id": labelled["id"], "labels": labelled["labels"], "skipped": False,
+            "annotator": annotator, "source": "import", "batch_id": report.batch_id,
+            "external_key": [k for k, f in zip(keys, fresh, strict=True) if f],
+            "created_at": now,
+        }
+    )
+    quarantine = pd.DataFrame(
+        {
+            "quarantine_id": [f"q-{report.batch_id}-{r:09d}" for r in rejected["row"]],
+            "kind": "ingest", "id": rejected["id"],
+            "text": [_clip(t) for t in rejected["text"]],
+            "labels": rejected["label_key"], "reason": rejected["reason"], "source": source,
+            "row": rejected["row"], "batch": report.batch_id, "created_at": now,
+        }
+    )
+    report.n_added = len(pool)
+    report.n_labels = len(events)
+    report.n_quarantined = len(quarantine)
+    report.reasons.update(_reason_kind(r) for r in rejected["reason"])
+    log = [{
+        "batch_id": report.batch_id, "kind": "pool", "source": source,
+        "file_sha256": report.file_sha256, "n_rows": report.n_rows, "n_added": report.n_added,
+        "n_duplicates": report.n_duplicates, "n_labels": report.n_labels,
+        "n_quarantined": report.n_quarantined, "created_at": now,
+    }]
+    with ws.transaction() as tx:
+        tx.append("pool", pool)
+        tx.append("label_events", events)
+        tx.append("quarantine", quarantine)
+        tx.append("ingest_log", log)
+
+
+def _label_problem(labels: list[str] | None, label_set) -> str | None:
+    if labels is None:
+        return None
+    unknown = [lab for lab in labels if lab not in label_set]
+    if unknown:
+        return (
+            f"unknown label{'s' if len(unknown) > 1 else ''} "
+            f"{', '.join(map(repr, unknown))} (label set: {', '.join(label_set.names)})"
+        )
+    if not label_set.multi_label and len(labels) > 1:
+        return f"{len(labels)} labels for a single-label task: {', '.join(labels)}"
+    return None
+
+
+def _clip(text: str | None) -> str | None:
+    if text is None or len(text) <= QUARANTINE_TEXT_CHARS:
+        return text
+    return text[:QUARANTINE_TEXT_CHARS] + f"…[truncated {len(text) - QUARANTINE_TEXT_CHARS} chars]"
+
+
+def _reason_kind(reason: str) -> str:
+    """A short category for a reason, for the per-kind counts in the report."""
+    first = reason.split(";")[0]
+    for key in ("text is missing", "text is empty", "above the limit", "id is missing",
+                "times in this file", "already in the pool", "unknown label", "labels for a"):
+        if key in first:
+            return {"above the limit": "text too long", "times in this file": "duplicate id",
+                    "already in the pool": "id conflicts with pool",
+                    "labels for a": "several labels"}.get(key, key)
+    return first
+
+
+def json_safe(obj: Any) -> Any:
+    return json.loads(json.dumps(obj, default=str))

@@ -1,0 +1,109 @@
+"""The workspace configuration file (``alflow.json``).
+
+It fixes what cannot change once data is stored (the label set, single- or multi-label) and
+holds defaults that the CLI and the pipeline read (columns, limits, the active-learning setup).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from al_core.errors import ConfigError
+from al_core.labels import LabelSet
+from al_core.labels.policy import LABEL_POLICIES
+
+CONFIG_NAME = "alflow.json"
+CONFIG_VERSION = 1
+
+
+@dataclass
+class ActiveLearningSettings:
+    """Defaults for one active-learning iteration; CLI flags and flow parameters override them."""
+
+    classifier: str = "embedding-logreg"
+    embedder: str | None = None  # None: the classifier's default embedder
+    strategy: str = "least-confidence"
+    initializer: str = "random"
+    batch_size: int = 25
+    min_new_labels: int = 10
+    max_iterations: int = 50
+    stopping: list[str] = field(default_factory=lambda: ["max-iterations", "kappa-average"])
+    kappa: float = 0.99
+    stopping_set_size: int = 1000
+    seed: int = 0
+
+
+@dataclass
+class WorkspaceConfig:
+    labels: list[str]
+    multi_label: bool = False
+    text_column: str = "text"
+    id_column: str = "id"
+    label_column: str = "label"
+    label_separator: str = "|"
+    max_text_chars: int = 20_000
+    label_policy: str = "latest"
+    active_learning: ActiveLearningSettings = field(default_factory=ActiveLearningSettings)
+    version: int = CONFIG_VERSION
+
+    def __post_init__(self) -> None:
+        try:
+            LabelSet(self.labels, self.multi_label)
+        except ValueError as exc:
+            raise ConfigError(f"invalid label set: {exc}") from None
+        if self.label_policy not in LABEL_POLICIES:
+            raise ConfigError(
+                f"unknown label policy {self.label_policy!r}; choose one of {LABEL_POLICIES}"
+            )
+        if self.max_text_chars < 1:
+            raise ConfigError("max_text_chars must be at least 1")
+        for name in self.labels:
+            if self.multi_label and self.label_separator in name:
+                raise ConfigError(
+                    f"label {name!r} contains the separator {self.label_separator!r}"
+                )
+
+    @property
+    def label_set(self) -> LabelSet:
+        return LabelSet(self.labels, self.multi_label)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> WorkspaceConfig:
+        data = dict(data)
+        if data.get("version", CONFIG_VERSION) > CONFIG_VERSION:
+            raise ConfigError(
+                f"workspace config version {data['version']} is newer than this alflow "
+                f"understands ({CONFIG_VERSION}); upgrade alflow"
+            )
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = set(data) - known
+        if unknown:
+            raise ConfigError(f"unknown keys in {CONFIG_NAME}: {', '.join(sorted(unknown))}")
+        al = data.pop("active_learning", {}) or {}
+        al_known = {f.name for f in dataclasses.fields(ActiveLearningSettings)}
+        bad = set(al) - al_known
+        if bad:
+            raise ConfigError(f"unknown active_learning keys: {', '.join(sorted(bad))}")
+        try:
+            return cls(active_learning=ActiveLearningSettings(**al), **data)
+        except TypeError as exc:
+            raise ConfigError(f"invalid {CONFIG_NAME}: {exc}") from None
+
+    @classmethod
+    def load(cls, path: Path) -> WorkspaceConfig:
+        try:
+            data = json.loads(Path(path).read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ConfigError(f"{path} not found") from None
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{path} is not valid JSON: {exc}") from None
+        if not isinstance(data, dict):
+            raise ConfigError(f"{path} must hold a JSON object")
+        return cls.from_dict(data)
