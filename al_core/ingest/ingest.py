@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from al_core.errors import InputFileError
@@ -136,7 +137,10 @@ def ingest_file(
         )
         if len(seen):
             return IngestReport(
-                source, str(seen.batch_id.iloc[0]), sha, already_ingested=True,
+                source,
+                str(seen.batch_id.iloc[0]),
+                sha,
+                already_ingested=True,
                 seconds=time.perf_counter() - started,
             )
         frame = read_table(source, fmt=fmt, encoding=encoding, split=split, progress=progress)
@@ -146,8 +150,14 @@ def ingest_file(
         _resolve_column(frame, text_col, True, "text", source)
         has_ids = _resolve_column(frame, id_col, id_column is not None, "id", source)
         has_labels = _resolve_column(frame, label_col, label_column is not None, "label", source)
-        rows = _normalise(frame, text_col, id_col if has_ids else None,
-                          label_col if has_labels else None, cfg.multi_label, cfg.label_separator)
+        rows = _normalise(
+            frame,
+            text_col,
+            id_col if has_ids else None,
+            label_col if has_labels else None,
+            cfg.multi_label,
+            cfg.label_separator,
+        )
         report = IngestReport(source, None, sha, n_rows=len(rows))
         report.batch_id = f"ingest-{utcnow():%Y%m%dT%H%M%S%f}-{sha[:8]}"
         _store(ws, rows, report, role=role, annotator=annotator, source=source)
@@ -190,7 +200,12 @@ def _normalise(
 
 
 def _store(
-    ws: Workspace, rows: pd.DataFrame, report: IngestReport, *, role: str, annotator: str,
+    ws: Workspace,
+    rows: pd.DataFrame,
+    report: IngestReport,
+    *,
+    role: str,
+    annotator: str,
     source: str,
 ) -> None:
     cfg = ws.config
@@ -216,21 +231,27 @@ def _store(
     checks = [
         Check("ExpectColumnValuesToNotBeNull", "text", lambda r: "text is missing"),
         Check(
-            "ExpectColumnValuesToBeBetween", "text_length",
+            "ExpectColumnValuesToBeBetween",
+            "text_length",
             lambda r: (
-                "text is empty" if r.text_length == 0
+                "text is empty"
+                if r.text_length == 0
                 else f"text has {r.text_length} characters, above the limit of {max_chars}"
             ),
             {"min_value": 1, "max_value": max_chars},
         ),
         Check("ExpectColumnValuesToNotBeNull", "id", lambda r: "id is missing"),
         Check(
-            "ExpectColumnValuesToBeUnique", "id",
-            lambda r: f"id {r.id!r} appears {id_counts[r.id]} times in this file with "
-            "different text or labels",
+            "ExpectColumnValuesToBeUnique",
+            "id",
+            lambda r: (
+                f"id {r.id!r} appears {id_counts[r.id]} times in this file with "
+                "different text or labels"
+            ),
         ),
         Check(
-            "ExpectColumnValuesToBeInSet", "conflicts_with_pool",
+            "ExpectColumnValuesToBeInSet",
+            "conflicts_with_pool",
             lambda r: f"id {r.id!r} is already in the pool with different text",
             {"value_set": [False]},
         ),
@@ -247,25 +268,34 @@ def _store(
     report.n_duplicates += int((~is_new).sum()) + int(is_new.sum() - len(new_rows))
     pool = pd.DataFrame(
         {
-            "id": new_rows["id"], "text": new_rows["text"],
-            "content_hash": new_rows["content_hash"], "role": role,
-            "ingest_batch": report.batch_id, "source": source,
-            "metadata": new_rows["metadata"], "ingested_at": now,
+            "id": new_rows["id"],
+            "text": new_rows["text"],
+            "content_hash": new_rows["content_hash"],
+            "role": role,
+            "ingest_batch": report.batch_id,
+            "source": source,
+            "metadata": new_rows["metadata"],
+            "ingested_at": now,
         }
     )
     labelled = good[good["labels"].notna()]
     keys = [f"import:{i}:{k}" for i, k in zip(labelled["id"], labelled["label_key"], strict=True)]
     known = set(
-        ws.query("SELECT external_key FROM label_events WHERE list_contains(?, external_key)",
-                 [keys]).external_key
+        ws.query(
+            "SELECT external_key FROM label_events WHERE list_contains(?, external_key)", [keys]
+        ).external_key
     )
     fresh = [k not in known for k in keys]
-    labelled = labelled[fresh]
+    labelled = labelled[np.array(fresh, dtype=bool)]
     events = pd.DataFrame(
         {
             "event_id": [f"ev-{report.batch_id}-{r:09d}" for r in labelled["row"]],
-            "id": labelled["id"], "labels": labelled["labels"], "skipped": False,
-            "annotator": annotator, "source": "import", "batch_id": report.batch_id,
+            "id": labelled["id"],
+            "labels": labelled["labels"],
+            "skipped": False,
+            "annotator": annotator,
+            "source": "import",
+            "batch_id": report.batch_id,
             "external_key": [k for k, f in zip(keys, fresh, strict=True) if f],
             "created_at": now,
         }
@@ -273,22 +303,35 @@ def _store(
     quarantine = pd.DataFrame(
         {
             "quarantine_id": [f"q-{report.batch_id}-{r:09d}" for r in rejected["row"]],
-            "kind": "ingest", "id": rejected["id"],
+            "kind": "ingest",
+            "id": rejected["id"],
             "text": [_clip(t) for t in rejected["text"]],
-            "labels": rejected["label_key"], "reason": rejected["reason"], "source": source,
-            "row": rejected["row"], "batch": report.batch_id, "created_at": now,
+            "labels": rejected["label_key"],
+            "reason": rejected["reason"],
+            "source": source,
+            "row": rejected["row"],
+            "batch": report.batch_id,
+            "created_at": now,
         }
     )
     report.n_added = len(pool)
     report.n_labels = len(events)
     report.n_quarantined = len(quarantine)
     report.reasons.update(_reason_kind(r) for r in rejected["reason"])
-    log = [{
-        "batch_id": report.batch_id, "kind": "pool", "source": source,
-        "file_sha256": report.file_sha256, "n_rows": report.n_rows, "n_added": report.n_added,
-        "n_duplicates": report.n_duplicates, "n_labels": report.n_labels,
-        "n_quarantined": report.n_quarantined, "created_at": now,
-    }]
+    log = [
+        {
+            "batch_id": report.batch_id,
+            "kind": "pool",
+            "source": source,
+            "file_sha256": report.file_sha256,
+            "n_rows": report.n_rows,
+            "n_added": report.n_added,
+            "n_duplicates": report.n_duplicates,
+            "n_labels": report.n_labels,
+            "n_quarantined": report.n_quarantined,
+            "created_at": now,
+        }
+    ]
     with ws.transaction() as tx:
         tx.append("pool", pool)
         tx.append("label_events", events)
@@ -319,12 +362,23 @@ def _clip(text: str | None) -> str | None:
 def _reason_kind(reason: str) -> str:
     """A short category for a reason, for the per-kind counts in the report."""
     first = reason.split(";")[0]
-    for key in ("text is missing", "text is empty", "above the limit", "id is missing",
-                "times in this file", "already in the pool", "unknown label", "labels for a"):
+    for key in (
+        "text is missing",
+        "text is empty",
+        "above the limit",
+        "id is missing",
+        "times in this file",
+        "already in the pool",
+        "unknown label",
+        "labels for a",
+    ):
         if key in first:
-            return {"above the limit": "text too long", "times in this file": "duplicate id",
-                    "already in the pool": "id conflicts with pool",
-                    "labels for a": "several labels"}.get(key, key)
+            return {
+                "above the limit": "text too long",
+                "times in this file": "duplicate id",
+                "already in the pool": "id conflicts with pool",
+                "labels for a": "several labels",
+            }.get(key, key)
     return first
 
 

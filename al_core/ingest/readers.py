@@ -69,7 +69,9 @@ def _decode(path: Path, encoding: str) -> str:
     return text.removeprefix("\ufeff")
 
 
-def _read_delimited(path: Path, sep: str, encoding: str, progress: ProgressFn | None) -> pd.DataFrame:
+def _read_delimited(
+    path: Path, sep: str, encoding: str, progress: ProgressFn | None
+) -> pd.DataFrame:
     text = _decode(path, encoding)
     total = max(1, text.count("\n"))  # lines: an upper bound on rows, for the progress bar
     try:
@@ -90,7 +92,9 @@ def _read_delimited(path: Path, sep: str, encoding: str, progress: ProgressFn | 
             if progress:
                 progress(min(done, total), total)
     except pd.errors.ParserError as exc:
-        raise InputFileError(f"{path}: malformed {'TSV' if sep == chr(9) else 'CSV'}: {exc}") from None
+        raise InputFileError(
+            f"{path}: malformed {'TSV' if sep == chr(9) else 'CSV'}: {exc}"
+        ) from None
     except pd.errors.EmptyDataError:
         raise InputFileError(f"{path}: no header row") from None
     frame = pd.concat(chunks, ignore_index=True) if chunks else pd.DataFrame()
@@ -155,19 +159,21 @@ def _read_hf(source: str, split: str | None) -> pd.DataFrame:
     try:
         import datasets
     except ImportError:
-        raise InputFileError("reading Hugging Face datasets needs `pip install alflow[datasets]`") from None
+        raise InputFileError(
+            "reading Hugging Face datasets needs `pip install alflow[datasets]`"
+        ) from None
     try:
         if source.startswith("hf:"):
             ds = datasets.load_dataset(source[3:], split=split or "train")
         else:
             ds = datasets.load_from_disk(source)
     except Exception as exc:  # noqa: BLE001 - datasets raises many types; report them all alike
-        raise InputFileError(f"{source}: cannot load the dataset ({type(exc).__name__}: {exc})") from None
+        raise InputFileError(
+            f"{source}: cannot load the dataset ({type(exc).__name__}: {exc})"
+        ) from None
     if isinstance(ds, datasets.DatasetDict):
         if split is None:
-            raise InputFileError(
-                f"{source} has splits {', '.join(ds)}; choose one with --split"
-            )
+            raise InputFileError(f"{source} has splits {', '.join(ds)}; choose one with --split")
         if split not in ds:
             raise InputFileError(f"{source} has no split {split!r}; it has {', '.join(ds)}")
         ds = ds[split]
@@ -175,7 +181,9 @@ def _read_hf(source: str, split: str | None) -> pd.DataFrame:
     # Class-label columns hold integers; store their names, which is what users label with.
     for name, feature in ds.features.items():
         if isinstance(feature, datasets.ClassLabel):
-            frame[name] = [feature.int2str(int(v)) if v is not None and v >= 0 else None for v in frame[name]]
+            frame[name] = [
+                feature.int2str(int(v)) if v is not None and v >= 0 else None for v in frame[name]
+            ]
         elif isinstance(feature, (datasets.Sequence, datasets.List)) and isinstance(
             getattr(feature, "feature", None), datasets.ClassLabel
         ):

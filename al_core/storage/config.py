@@ -63,9 +63,7 @@ class WorkspaceConfig:
             raise ConfigError("max_text_chars must be at least 1")
         for name in self.labels:
             if self.multi_label and self.label_separator in name:
-                raise ConfigError(
-                    f"label {name!r} contains the separator {self.label_separator!r}"
-                )
+                raise ConfigError(f"label {name!r} contains the separator {self.label_separator!r}")
 
     @property
     def label_set(self) -> LabelSet:

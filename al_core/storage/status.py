@@ -11,6 +11,7 @@ def workspace_status(ws: Workspace) -> dict[str, Any]:
     """Counts of the pool, labels, quarantine and iterations (JSON-serializable)."""
     con = ws.connect()
     try:
+
         def one(sql: str) -> Any:
             return con.execute(sql).fetchone()[0]
 
@@ -44,11 +45,21 @@ def workspace_status(ws: Workspace) -> dict[str, Any]:
             "disagreements": int(one("SELECT count(*) FROM disagreements")),
             "quarantined": int(one("SELECT count(*) FROM quarantine")),
             "ingested_files": int(one("SELECT count(*) FROM ingest_log WHERE kind = 'pool'")),
-            "iterations": int(one("SELECT count(DISTINCT iteration) FROM iterations "
-                                  "WHERE status IN ('completed', 'stopped')")),
-            "last_iteration": None if last is None else {
-                "iteration": last[0], "status": last[1], "finished_at": str(last[2]),
-                "accuracy": last[3], "stop": last[4], "stop_reason": last[5],
+            "iterations": int(
+                one(
+                    "SELECT count(DISTINCT iteration) FROM iterations "
+                    "WHERE status IN ('completed', 'stopped')"
+                )
+            ),
+            "last_iteration": None
+            if last is None
+            else {
+                "iteration": last[0],
+                "status": last[1],
+                "finished_at": str(last[2]),
+                "accuracy": last[3],
+                "stop": last[4],
+                "stop_reason": last[5],
             },
         }
     finally:

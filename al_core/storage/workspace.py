@@ -36,8 +36,12 @@ import pandas as pd
 import pyarrow as pa
 
 from al_core.errors import WorkspaceError
-from al_core.storage.atomic import atomic_write_bytes, atomic_write_json, atomic_write_parquet
-from al_core.storage.atomic import fsync_dir
+from al_core.storage.atomic import (
+    atomic_write_bytes,
+    atomic_write_json,
+    atomic_write_parquet,
+    fsync_dir,
+)
 from al_core.storage.config import CONFIG_NAME, WorkspaceConfig
 from al_core.storage.schema import SCHEMAS, TABLES
 

@@ -45,9 +45,7 @@ def _context():
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
     context = gx.get_context(mode="ephemeral")
-    context.variables.progress_bars = ProgressBarsConfig(
-        globally=False, metric_calculations=False
-    )
+    context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
     return context
 
 
@@ -86,6 +84,8 @@ def run_checks(frame: pd.DataFrame, checks: Sequence[Check], name: str = "batch"
         for idx in res.result.get("unexpected_index_list") or []:
             row = frame.iloc[int(idx)]
             text = check.reason(row)
-            reasons.iat[int(idx)] = f"{reasons.iat[int(idx)]}; {text}" if reasons.iat[int(idx)] else text
+            reasons.iat[int(idx)] = (
+                f"{reasons.iat[int(idx)]}; {text}" if reasons.iat[int(idx)] else text
+            )
     context.data_sources.delete(f"{name}-{suffix}")
     return CheckReport(reasons.astype(str), dict(result.statistics))
