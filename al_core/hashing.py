@@ -1,4 +1,8 @@
-"""Content hashes: a text's identity for deduplication and the embedding cache."""
+"""Content hashes of texts: the key of the embedding cache and of pool deduplication.
+
+A text's hash is the SHA-256 of its UTF-8 bytes, as 64 lowercase hex characters. The text is
+hashed exactly as given (no normalisation), so two texts share a hash only if they are equal.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +11,12 @@ from collections.abc import Iterable
 
 
 def content_hash(text: str) -> str:
-    """sha256 of the UTF-8 text, as 64 hex characters."""
+    """SHA-256 hex digest of ``text`` encoded as UTF-8."""
+    if not isinstance(text, str):
+        raise TypeError(f"content_hash expects a str, got {type(text).__name__}")
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def content_hashes(texts: Iterable[str]) -> list[str]:
+    """:func:`content_hash` of each text, in order."""
     return [content_hash(t) for t in texts]

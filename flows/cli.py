@@ -173,9 +173,10 @@ def status(
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object on stdout.")] = False,
 ) -> None:
     """Pool size, labels, quarantine, iterations and queue state."""
-    from al_core.storage import Workspace, workspace_status
+    from al_core.pipeline import pipeline_status
+    from al_core.storage import Workspace
 
-    info = workspace_status(Workspace.open(workspace))
+    info = pipeline_status(Workspace.open(workspace))
     if as_json:
         print_json(info)
         return
@@ -193,8 +194,180 @@ def status(
         "label events", f"{info['label_events']} ({info['disagreements']} items with disagreements)"
     )
     table.add_row("quarantined", str(info["quarantined"]))
-    table.add_row("iterations", str(info["iterations"]))
+    last = info["last_iteration"]
+    table.add_row(
+        "iterations",
+        f"{info['iterations']} trained"
+        + (f"; last: {last['iteration']} {last['status']}" if last else "")
+        + (f", accuracy {last['accuracy']:.3f}" if last and last["accuracy"] is not None else "")
+        + (" (stopped)" if info["stopped"] else ""),
+    )
+    q = info["queue"]
+    table.add_row(
+        "queue",
+        f"current batch {q['current_batch'] or '-'}, {q['pending_items']} items awaiting labels, "
+        f"{q.get('inbox_waiting', 0)} label files in the inbox, "
+        f"{q['new_labels_since_training']} new labels since the last training",
+    )
     out.print(table)
+
+
+# Commands defined in other modules register themselves on ``app`` when imported.
+from flows import cli_pipeline  # noqa: E402,F401
+
+_KIND_ALIASES = {
+    "strategy": "strategies",
+    "classifier": "classifiers",
+    "embedder": "embedders",
+    "initializer": "initializers",
+    "queue": "queues",
+}
+
+
+@app.command()
+@user_errors
+def simulate(
+    train: Annotated[
+        str, typer.Option(help="Labelled training file: the pool whose gold labels are revealed.")
+    ],
+    test: Annotated[str, typer.Option(help="Labelled test file that scores every round.")],
+    strategy: Annotated[
+        str,
+        typer.Option(help="Query strategies, comma-separated; random always runs as baseline."),
+    ],
+    out_dir: Annotated[Path, typer.Option("--out", help="Output folder for the report files.")],
+    classifier: Annotated[
+        str, typer.Option(help="Classifier (see `alflow list classifiers`).")
+    ] = "embedding-logreg",
+    embedder: Annotated[
+        str | None,
+        typer.Option(
+            help="Embedder name or a local sentence-transformers folder (default: the "
+            "classifier's)."
+        ),
+    ] = None,
+    initial: Annotated[int, typer.Option(help="Labels revealed before the first model.")] = 25,
+    batch_size: Annotated[int, typer.Option(help="Labels queried per round.")] = 25,
+    iterations: Annotated[int, typer.Option(help="Query rounds per run.")] = 20,
+    seeds: Annotated[int, typer.Option(help="Runs per strategy (seeds 0..N-1).")] = 3,
+    text_column: Annotated[str, typer.Option(help="Text column of both files.")] = "text",
+    label_column: Annotated[str, typer.Option(help="Label column of both files.")] = "label",
+    initializer: Annotated[
+        str, typer.Option(help="How the initial labels are picked: random or stratified.")
+    ] = "random",
+    cache_dir: Annotated[
+        Path | None,
+        typer.Option(help="Embedding cache to reuse between runs (default: OUT/.embeddings)."),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+) -> None:
+    """Compare query strategies on labelled data: learning curves, table and report."""
+    # Our progress bar replaces Hugging Face's; Prefect's own log goes to its API (the UI), and
+    # errors reach the terminal once, as one line. Both can be turned back on in the env.
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "CRITICAL")
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        SpinnerColumn,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
+    from al_core.simulation import format_table
+    from flows.simulate import check_config, simulate_flow
+
+    # Names first: a typo fails here, before Prefect starts its server or a file is read.
+    check_config(
+        strategy,
+        classifier=classifier,
+        embedder=embedder,
+        initializer=initializer,
+        initial=initial,
+        batch_size=batch_size,
+        iterations=iterations,
+        seeds=seeds,
+    )
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("rounds"),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+        disable=as_json or not err.is_terminal,
+    ) as bar:
+        task = bar.add_task("starting Prefect", total=None)
+
+        def progress(step: str, completed: int, total: int) -> None:
+            bar.update(task, description=step, completed=completed, total=total or None)
+
+        summary = simulate_flow(
+            train=train,
+            test=test,
+            strategies=[strategy],
+            classifier=classifier,
+            embedder=embedder,
+            initial=initial,
+            batch_size=batch_size,
+            iterations=iterations,
+            seeds=seeds,
+            out_dir=str(out_dir),
+            text_column=text_column,
+            label_column=label_column,
+            initializer=initializer,
+            cache_dir=None if cache_dir is None else str(cache_dir),
+            progress=progress,
+        )
+    if as_json:
+        print_json(summary)
+        return
+    out.print(format_table(summary), highlight=False, markup=False)
+    out.print(f"report: {out_dir / 'report.md'}", highlight=False, markup=False)
+    out.print(f"plot:   {out_dir / 'learning_curve.png'}", highlight=False, markup=False)
+
+
+@app.command("list")
+@user_errors
+def list_plugins(
+    kind: Annotated[
+        str,
+        typer.Argument(
+            help="strategies, classifiers, embedders, stopping, initializers or queues."
+        ),
+    ],
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON list.")] = False,
+) -> None:
+    """List the registered plug-ins of one kind with their descriptions."""
+    from al_core.registry import describe
+
+    kind = _KIND_ALIASES.get(kind.strip().lower(), kind.strip().lower())
+    rows = describe(kind)
+    if as_json:
+        print_json(rows)
+        return
+    columns: list[str] = []
+    for row in rows:
+        columns += [k for k in row if k not in columns]
+    table = Table(title=f"alflow {kind}")
+    for name in columns:
+        table.add_column(name.replace("_", " "), style="bold" if name == "name" else None)
+    for row in rows:
+        table.add_row(*(_cell(row.get(name)) for name in columns))
+    out.print(table)
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list | tuple):
+        return ", ".join(map(str, value)) or "-"
+    return str(value)
 
 
 def main() -> None:  # pragma: no cover - console entry point

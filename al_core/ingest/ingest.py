@@ -8,7 +8,6 @@ ingested before (same sha256) is not read again.
 
 from __future__ import annotations
 
-import json
 import math
 import time
 from collections import Counter
@@ -22,6 +21,7 @@ import pandas as pd
 from al_core.errors import InputFileError
 from al_core.hashing import content_hash
 from al_core.ingest.readers import ProgressFn, detect_format, file_sha256, read_table
+from al_core.labels import label_problem
 from al_core.storage.workspace import Workspace, utcnow
 from al_core.validation import Check, run_checks
 
@@ -225,7 +225,7 @@ def _store(
         i in stored_hash and h is not None and stored_hash[i] != h
         for i, h in zip(rows["id"], rows["content_hash"], strict=True)
     ]
-    rows["unknown_labels"] = [_label_problem(ls, label_set) for ls in rows["labels"]]
+    rows["unknown_labels"] = [label_problem(ls, label_set) for ls in rows["labels"]]
     id_counts = rows["id"].value_counts()
     max_chars = cfg.max_text_chars
     checks = [
@@ -339,20 +339,6 @@ def _store(
         tx.append("ingest_log", log)
 
 
-def _label_problem(labels: list[str] | None, label_set) -> str | None:
-    if labels is None:
-        return None
-    unknown = [lab for lab in labels if lab not in label_set]
-    if unknown:
-        return (
-            f"unknown label{'s' if len(unknown) > 1 else ''} "
-            f"{', '.join(map(repr, unknown))} (label set: {', '.join(label_set.names)})"
-        )
-    if not label_set.multi_label and len(labels) > 1:
-        return f"{len(labels)} labels for a single-label task: {', '.join(labels)}"
-    return None
-
-
 def _clip(text: str | None) -> str | None:
     if text is None or len(text) <= QUARANTINE_TEXT_CHARS:
         return text
@@ -380,7 +366,3 @@ def _reason_kind(reason: str) -> str:
                 "labels for a": "several labels",
             }.get(key, key)
     return first
-
-
-def json_safe(obj: Any) -> Any:
-    return json.loads(json.dumps(obj, default=str))

@@ -78,3 +78,18 @@ class LabelSet:
 def is_multi_label(y: np.ndarray) -> bool:
     """True when ``y`` is a multi-label indicator matrix rather than a vector of indices."""
     return np.asarray(y).ndim == 2
+
+
+def label_problem(labels: Sequence[str] | None, label_set: LabelSet) -> str | None:
+    """Why ``labels`` cannot be stored for ``label_set`` (None when they can, or are absent)."""
+    if labels is None:
+        return None
+    unknown = [lab for lab in labels if lab not in label_set]
+    if unknown:
+        return (
+            f"unknown label{'s' if len(unknown) > 1 else ''} "
+            f"{', '.join(map(repr, unknown))} (label set: {', '.join(label_set.names)})"
+        )
+    if not label_set.multi_label and len(labels) > 1:
+        return f"{len(labels)} labels for a single-label task: {', '.join(labels)}"
+    return None

@@ -61,6 +61,7 @@ class AnnotationQueue(ABC):
     """Where batches go to be annotated and where their label files come back from."""
 
     name: ClassVar[str]
+    description: ClassVar[str]
 
     @abstractmethod
     def export_batch(self, batch: ExportBatch) -> str:

@@ -50,6 +50,9 @@ class FileQueue(AnnotationQueue):
     """An :class:`AnnotationQueue` on a local or shared folder ``root`` (created if missing)."""
 
     name: ClassVar[str] = "file"
+    description: ClassVar[str] = (
+        "a folder: batches as Label Studio task JSON in outbox/, label files dropped in inbox/"
+    )
 
     def __init__(self, root: str | Path) -> None:
         self.root = Path(root)

@@ -57,6 +57,7 @@ SCHEMAS: dict[str, pa.Schema] = {
             ("finished_at", TS),
             ("n_labeled", pa.int32()),
             ("n_new_labels", pa.int32()),
+            ("labels_until", TS),  # newest label event the model was trained on
             ("classifier", pa.string()),
             ("embedder", pa.string()),
             ("strategy", pa.string()),

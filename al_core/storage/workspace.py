@@ -188,6 +188,23 @@ class Workspace:
             fh.close()
 
     @contextlib.contextmanager
+    def run_lock(self, what: str = "an iteration") -> Iterator[None]:
+        """One pipeline run at a time per workspace (separate from the short writer lock)."""
+        fh = open(self.path / ".run.lock", "a+")
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            fh.close()
+            raise WorkspaceError(
+                f"{what} is already running on workspace {self.path}; wait for it to finish"
+            ) from None
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+            fh.close()
+
+    @contextlib.contextmanager
     def transaction(self) -> Iterator[Transaction]:
         """Collect appends; they become visible together when the block exits without error."""
         with self.lock():

@@ -1,0 +1,49 @@
+"""Pick the compute device once per process: CUDA when torch sees a GPU, else the CPU.
+
+torch is imported lazily (and only once), so calling :func:`pick_device` on a machine without
+torch is cheap and returns ``"cpu"``.
+"""
+
+from __future__ import annotations
+
+import functools
+
+_VALID = ("cpu", "cuda")
+
+
+class DeviceUnavailableError(RuntimeError):
+    """An explicitly requested device (``"cuda"``) is not available in this process."""
+
+
+@functools.cache
+def cuda_available() -> bool:
+    """True when torch imports and sees at least one CUDA device (decided once per process)."""
+    try:
+        import torch
+    except ImportError:
+        return False
+    try:
+        return bool(torch.cuda.is_available())
+    except Exception:  # a broken driver must not take the CPU path down with it
+        return False
+
+
+def pick_device(prefer: str | None = None) -> str:
+    """Return ``"cuda"`` or ``"cpu"``.
+
+    ``prefer=None`` (or ``"auto"``) picks CUDA when available, else CPU. An explicit ``"cpu"``
+    always wins; an explicit ``"cuda"`` (or ``"cuda:N"``) raises
+    :class:`DeviceUnavailableError` when no GPU is usable instead of silently running on CPU.
+    """
+    if prefer is None or prefer == "auto":
+        return "cuda" if cuda_available() else "cpu"
+    choice = str(prefer).strip().lower()
+    base = choice.split(":", 1)[0]
+    if base not in _VALID:
+        raise ValueError(f"unknown device {prefer!r}; use 'cpu', 'cuda' or None (auto)")
+    if base == "cuda" and not cuda_available():
+        raise DeviceUnavailableError(
+            f"device {prefer!r} was requested but CUDA is not available in this process "
+            "(torch missing, a CPU-only build, or no visible GPU); use 'cpu' or None (auto)"
+        )
+    return choice

@@ -1,0 +1,150 @@
+"""What the workspace says about the active-learning loop: items, labels, iterations, queue.
+
+Every query reads the Parquet tables through DuckDB; nothing here writes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import numpy as np
+import pandas as pd
+
+from al_core.storage import Workspace
+
+# Iteration statuses that consumed an iteration number (``skipped`` runs do not).
+RECORDED = ("initial", "completed", "stopped")
+
+
+@dataclass(frozen=True)
+class LoopState:
+    next_iteration: int
+    last_trained_iteration: int | None
+    labels_watermark: datetime | None  # newest label event used by the last trained model
+    n_trained: int  # iterations that trained a model
+    stopped: bool  # the last recorded iteration said stop
+
+
+def loop_state(ws: Workspace) -> LoopState:
+    df = ws.query(
+        "SELECT iteration, status, labels_until FROM iterations "
+        "WHERE status IN ('initial', 'completed', 'stopped') ORDER BY iteration"
+    )
+    if df.empty:
+        return LoopState(1, None, None, 0, False)
+    trained = df[df.status != "initial"]
+    last = trained.iloc[-1] if len(trained) else None
+    watermark = None
+    if last is not None and pd.notna(last.labels_until):
+        watermark = last.labels_until.to_pydatetime()
+    return LoopState(
+        next_iteration=int(df.iteration.max()) + 1,
+        last_trained_iteration=None if last is None else int(last.iteration),
+        labels_watermark=watermark,
+        n_trained=len(trained),
+        stopped=df.iloc[-1].status == "stopped",
+    )
+
+
+def labelled_items(ws: Workspace, role: str = "pool") -> pd.DataFrame:
+    """id, text, content_hash, labels (list) of items of ``role`` with a current label."""
+    return ws.query(
+        "SELECT p.id, p.text, p.content_hash, c.labels FROM pool p JOIN current_labels c "
+        "USING (id) WHERE p.role = ? ORDER BY p.id",
+        [role],
+    )
+
+
+def labels_watermark(ws: Workspace) -> datetime | None:
+    value = ws.scalar("SELECT max(created_at) FROM label_events")
+    return None if value is None or pd.isna(value) else pd.Timestamp(value).to_pydatetime()
+
+
+def new_label_count(ws: Workspace, since: datetime | None) -> int:
+    """Label events (not skips) of pool items recorded after ``since`` (all when None).
+
+    Labels of evaluation items (``role = 'eval'``) are not training data, so they never count.
+    """
+    sql = (
+        "SELECT count(*) FROM label_events WHERE NOT skipped "
+        "AND id IN (SELECT id FROM pool WHERE role = 'pool')"
+    )
+    if since is None:
+        return int(ws.scalar(sql))
+    return int(ws.scalar(sql + " AND created_at > ?", [since]))
+
+
+_PENDING = """
+    SELECT DISTINCT q.id FROM query_log q
+    WHERE NOT EXISTS (
+        SELECT 1 FROM label_events e WHERE e.id = q.id AND e.created_at >= q.created_at)
+"""
+
+
+def candidate_items(ws: Workspace) -> pd.DataFrame:
+    """Pool items a strategy may pick: unlabelled, never skipped, not waiting in a batch."""
+    return ws.query(
+        f"""SELECT p.id, p.text, p.content_hash FROM pool p
+        WHERE p.role = 'pool'
+          AND p.id NOT IN (SELECT id FROM current_labels)
+          AND p.id NOT IN (SELECT id FROM label_events WHERE skipped)
+          AND p.id NOT IN ({_PENDING})
+        ORDER BY p.id"""
+    )
+
+
+def pending_count(ws: Workspace) -> int:
+    return int(ws.scalar(f"SELECT count(*) FROM ({_PENDING})"))
+
+
+def stopping_set(ws: Workspace, size: int) -> list[str]:
+    """A fixed set of pool ids for stabilizing-predictions criteria.
+
+    Chosen once (the ``size`` pool items with the smallest content hash: a deterministic,
+    effectively random sample) and kept in ``models/stopping_set.json``, so later ingests
+    do not change it.
+    """
+    import json
+
+    from al_core.storage import atomic_write_json
+
+    path = ws.path / "models" / "stopping_set.json"
+    if path.exists():
+        return json.loads(path.read_text())["ids"]
+    ids = ws.query(
+        "SELECT id FROM pool WHERE role = 'pool' ORDER BY content_hash LIMIT ?", [int(size)]
+    ).id.tolist()
+    atomic_write_json(path, {"ids": ids})
+    return ids
+
+
+def items_by_id(ws: Workspace, ids: list[str]) -> pd.DataFrame:
+    """id, text, content_hash for ``ids``, in the given order."""
+    df = ws.query("SELECT id, text, content_hash FROM pool WHERE list_contains(?, id)", [list(ids)])
+    order = {i: k for k, i in enumerate(ids)}
+    return df.iloc[np.argsort([order[i] for i in df.id])].reset_index(drop=True)
+
+
+def latest_batch(ws: Workspace) -> str | None:
+    value = ws.scalar("SELECT batch_id FROM query_log ORDER BY created_at DESC LIMIT 1")
+    return None if value is None else str(value)
+
+
+def pipeline_status(ws: Workspace) -> dict:
+    """:func:`al_core.storage.workspace_status` plus the loop and the annotation queue."""
+    from al_core.pipeline.iteration import queue_for
+    from al_core.storage import workspace_status
+
+    info = workspace_status(ws)
+    state = loop_state(ws)
+    queue = queue_for(ws).state() if (ws.path / "queue").exists() else {}
+    info["next_iteration"] = state.next_iteration
+    info["stopped"] = state.stopped
+    info["queue"] = {
+        **queue,
+        "current_batch": latest_batch(ws),
+        "pending_items": pending_count(ws),
+        "new_labels_since_training": new_label_count(ws, state.labels_watermark),
+    }
+    return info

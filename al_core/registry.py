@@ -1,0 +1,106 @@
+"""Name -> class maps of every plug-in kind, for configuration (CLI flags, flow parameters).
+
+Each subpackage owns its ``REGISTRY``; this module only gathers them, describes them for
+``alflow list`` and builds instances from names with a clear error for unknown ones.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from al_core.errors import ConfigError
+
+KINDS = ("strategies", "classifiers", "embedders", "stopping", "initializers", "queues")
+_SINGULAR = {
+    "strategies": "strategy", "classifiers": "classifier", "embedders": "embedder",
+    "stopping": "stopping criterion", "initializers": "initializer", "queues": "queue",
+}
+
+
+def registry(kind: str) -> dict[str, type]:
+    if kind == "strategies":
+        from al_core.query import REGISTRY
+    elif kind == "classifiers":
+        from al_core.classifiers import REGISTRY
+    elif kind == "embedders":
+        from al_core.embeddings import REGISTRY
+    elif kind == "stopping":
+        from al_core.stopping import REGISTRY
+    elif kind == "initializers":
+        from al_core.initialization import REGISTRY
+    elif kind == "queues":
+        from al_core.queues import REGISTRY
+    else:
+        raise ConfigError(f"unknown kind {kind!r}; choose one of {', '.join(KINDS)}")
+    return REGISTRY
+
+
+def lookup(kind: str, name: str) -> type:
+    reg = registry(kind)
+    if name not in reg:
+        raise ConfigError(f"unknown {_SINGULAR[kind]} {name!r}; choose one of {', '.join(reg)}")
+    return reg[name]
+
+
+def describe(kind: str) -> list[dict[str, Any]]:
+    """One dict per registered name: ``name``, ``description`` and kind-specific facts."""
+    rows = []
+    for name, cls in registry(kind).items():
+        row: dict[str, Any] = {"name": name, "description": cls.description}
+        if kind == "strategies":
+            row["needs"] = list(cls.needs)
+            row["label_types"] = list(cls.label_types)
+        elif kind == "classifiers":
+            row["default_embedder"] = cls.default_embedder
+            row["input_kind"] = cls.input_kind
+            row["label_types"] = ["single", "multi"] if cls.supports_multi_label else ["single"]
+        elif kind == "embedders":
+            row["cacheable"] = cls.cacheable
+            row["dense"] = cls.dense
+        elif kind == "initializers":
+            row["needs_labels"] = cls.needs_labels
+        rows.append(row)
+    return rows
+
+
+def make_strategy(name: str):
+    return lookup("strategies", name)()
+
+
+def make_initializer(name: str):
+    return lookup("initializers", name)()
+
+
+def make_classifier(name: str, num_classes: int, multi_label: bool = False, seed: int | None = 0):
+    return lookup("classifiers", name)(num_classes=num_classes, multi_label=multi_label, seed=seed)
+
+
+def resolve_embedder_name(classifier: str, embedder: str | None) -> str:
+    """The embedder a classifier uses: the one given, else the classifier's default."""
+    if embedder:
+        return embedder
+    default = lookup("classifiers", classifier).default_embedder
+    if default is None:
+        raise ConfigError(f"classifier {classifier!r} reads texts and needs no embedder")
+    return default
+
+
+def make_embedder(name: str):
+    """A registered embedder name, or a local sentence-transformers model folder."""
+    if name in registry("embedders"):
+        return lookup("embedders", name)()
+    if Path(name).expanduser().is_dir():
+        from al_core.embeddings import SentenceEmbedder
+
+        return SentenceEmbedder(model=name)
+    return lookup("embedders", name)()  # raises the unknown-name error
+
+
+def make_stopping(name: str, *, num_classes: int, max_iterations: int = 50, kappa: float = 0.99):
+    cls = lookup("stopping", name)
+    if name == "max-iterations":
+        return cls(max_iterations=max_iterations)
+    if name == "kappa-average":
+        return cls(num_classes=num_classes, kappa=kappa)
+    return cls()
