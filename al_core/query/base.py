@@ -83,6 +83,12 @@ class QueryStrategy(ABC):
             raise ValueError("indices_unlabeled contains duplicates")
         if len(candidates) and (candidates.min() < 0 or candidates.max() >= num_rows(X)):
             raise IndexError("indices_unlabeled points outside the pool")
+        if len(np.asarray(y)) != len(indices_labeled):
+            raise ValueError(
+                f"y has {len(np.asarray(y))} rows but indices_labeled has {len(indices_labeled)}"
+            )
+        if np.intersect1d(candidates, indices_labeled).size:
+            raise ValueError("indices_unlabeled and indices_labeled overlap")
         rng = np.random.default_rng(seed)
         n = min(int(n), len(candidates))
         if n == 0:
@@ -92,8 +98,9 @@ class QueryStrategy(ABC):
         )
         if scores.shape != candidates.shape:
             raise RuntimeError(f"{self.name}: score() returned shape {scores.shape}")
-        # Highest score first; ties broken by a seeded random key.
-        order = np.lexsort((rng.random(len(candidates)), -scores))[:n]
+        # Highest score first; ties (up to float noise, hence the rounding) broken by a seeded
+        # random key.
+        order = np.lexsort((rng.random(len(candidates)), -np.round(scores, 12)))[:n]
         return QueryResult(candidates[order], scores[order])
 
     def check_compatible(self, clf: Any, y: np.ndarray) -> None:

@@ -127,6 +127,15 @@ class StrategyContract:
         with pytest.raises(ValueError, match="duplicates"):
             self.query(strategy, pool, n=3, indices_unlabeled=dup)
 
+    def test_labeled_candidates_raise(self, strategy, pool) -> None:
+        overlap = np.concatenate([pool.unlabeled, pool.labeled[:1]])
+        with pytest.raises(ValueError, match="overlap"):
+            self.query(strategy, pool, n=3, indices_unlabeled=overlap)
+
+    def test_labels_must_match_labeled_indices(self, strategy, pool) -> None:
+        with pytest.raises(ValueError, match="y has"):
+            strategy.query(pool.clf, pool.X, pool.unlabeled, pool.labeled, pool.y[:-1], 3, seed=0)
+
     @pytest.mark.parametrize("bad", [-1, N_POOL, N_POOL + 5])
     def test_out_of_range_candidates_raise(self, strategy, pool, bad) -> None:
         candidates = np.concatenate([pool.unlabeled[:5], [bad]])
