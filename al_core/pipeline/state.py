@@ -75,10 +75,10 @@ def new_label_count(ws: Workspace, since: datetime | None) -> int:
     return int(ws.scalar(sql + " AND created_at > ?", [since]))
 
 
+# Exported items nobody has answered yet (no label and no skip, ever).
 _PENDING = """
     SELECT DISTINCT q.id FROM query_log q
-    WHERE NOT EXISTS (
-        SELECT 1 FROM label_events e WHERE e.id = q.id AND e.created_at >= q.created_at)
+    WHERE NOT EXISTS (SELECT 1 FROM label_events e WHERE e.id = q.id)
 """
 
 

@@ -264,7 +264,7 @@ def _parse_ls_full(records: list[Any], sha: str) -> list[_Row]:
                 row.fail("annotation is not a JSON object" + where)
                 continue
             if ann.get("id") is not None:
-                row.key = f"ls-annotation:{ann['id']}"
+                row.key = _annotation_key(ann["id"], ann.get("updated_at"))
             row.annotator = _clean_annotator(ann.get("completed_by"))
             result = ann.get("result")
             if ann.get("was_cancelled") is True or result is None or result == []:
@@ -277,6 +277,16 @@ def _parse_ls_full(records: list[Any], sha: str) -> list[_Row]:
                 if problem:
                     row.fail(problem + where)
     return rows
+
+
+def _annotation_key(annotation_id: Any, updated_at: Any) -> str:
+    """Label Studio keeps an annotation's id when it is edited; its ``updated_at`` changes.
+
+    Keying by both makes an edited annotation a new event (the edit is imported) while an
+    unchanged one in a later, cumulative export is recognised and skipped.
+    """
+    key = f"ls-annotation:{annotation_id}"
+    return f"{key}@{updated_at}" if updated_at else key
 
 
 def _parse_ls_min(records: list[Any], sha: str) -> list[_Row]:
@@ -303,7 +313,7 @@ def _parse_ls_min(records: list[Any], sha: str) -> list[_Row]:
         if problem:
             row.fail(problem)
         if rec.get("annotation_id") is not None:
-            row.key = f"ls-annotation:{rec['annotation_id']}"
+            row.key = _annotation_key(rec["annotation_id"], rec.get("updated_at"))
         row.annotator = _clean_annotator(rec.get("annotator", rec.get("completed_by")))
         if rec.get("was_cancelled") is True:
             row.skipped = True

@@ -102,7 +102,9 @@ def test_label_studio_full_export(tmp_path):
     assert df["labels"].tolist() == [["pos"], ["neutral"], [], ["pos", "neg"], []]
     assert df["annotator"].tolist() == ["1", "bo@example.org", "1", "1", "1"]
     assert df["skipped"].tolist() == [False, False, True, False, True]
-    assert df["external_key"].tolist() == [f"ls-annotation:{i}" for i in range(9001, 9006)]
+    # Label Studio keeps an annotation's id when it is edited; updated_at tells the versions apart.
+    stamp = "2025-05-02T09:10:11.123456Z"
+    assert df["external_key"].tolist() == [f"ls-annotation:{i}@{stamp}" for i in range(9001, 9006)]
     assert df["row"].tolist() == [1, 2, 3, 4, 5]
     assert df["error"].isna().all()
 
@@ -329,3 +331,34 @@ def test_whole_file_errors(tmp_path, name, content, message):
 def test_empty_json_list_is_no_rows(tmp_path):
     df = read_label_file(_write(tmp_path, "l.json", []))
     assert len(df) == 0 and tuple(df.columns) == LABEL_ROW_COLUMNS
+
+
+def test_edited_label_studio_annotation_gets_a_new_key(tmp_path):
+    def export(choice, updated):
+        return [
+            {
+                "id": 1,
+                "data": {"id": "a"},
+                "annotations": [
+                    {
+                        "id": 77,
+                        "updated_at": updated,
+                        "completed_by": 3,
+                        "result": [
+                            {
+                                "from_name": "label",
+                                "to_name": "text",
+                                "type": "choices",
+                                "value": {"choices": [choice]},
+                            }
+                        ],
+                    }
+                ],
+            }
+        ]
+
+    (tmp_path / "v1.json").write_text(json.dumps(export("pos", "2025-01-01T00:00:00Z")))
+    (tmp_path / "v2.json").write_text(json.dumps(export("neg", "2025-01-02T00:00:00Z")))
+    k1 = read_label_file(tmp_path / "v1.json")["external_key"].tolist()
+    k2 = read_label_file(tmp_path / "v2.json")["external_key"].tolist()
+    assert k1 != k2 and all(k.startswith("ls-annotation:77@") for k in k1 + k2)
