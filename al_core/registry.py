@@ -13,8 +13,12 @@ from al_core.errors import ConfigError
 
 KINDS = ("strategies", "classifiers", "embedders", "stopping", "initializers", "queues")
 _SINGULAR = {
-    "strategies": "strategy", "classifiers": "classifier", "embedders": "embedder",
-    "stopping": "stopping criterion", "initializers": "initializer", "queues": "queue",
+    "strategies": "strategy",
+    "classifiers": "classifier",
+    "embedders": "embedder",
+    "stopping": "stopping criterion",
+    "initializers": "initializer",
+    "queues": "queue",
 }
 
 

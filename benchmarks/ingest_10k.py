@@ -44,7 +44,11 @@ def main() -> None:
     results = []
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        files = {"csv": tmp / "rows.csv", "jsonl": tmp / "rows.jsonl", "parquet": tmp / "rows.parquet"}
+        files = {
+            "csv": tmp / "rows.csv",
+            "jsonl": tmp / "rows.jsonl",
+            "parquet": tmp / "rows.parquet",
+        }
         df.to_csv(files["csv"], index=False)
         df.to_json(files["jsonl"], orient="records", lines=True, force_ascii=False)
         df.to_parquet(files["parquet"])
@@ -61,26 +65,42 @@ def main() -> None:
             repeat_seconds = time.perf_counter() - t0
             # The raw work ingest wraps: read the file and write one Parquet file.
             t0 = time.perf_counter()
-            raw = {"csv": pd.read_csv, "jsonl": lambda p: pd.read_json(p, lines=True),
-                   "parquet": pd.read_parquet}[fmt](path)
+            raw = {
+                "csv": pd.read_csv,
+                "jsonl": lambda p: pd.read_json(p, lines=True),
+                "parquet": pd.read_parquet,
+            }[fmt](path)
             raw.to_parquet(tmp / f"raw-{fmt}.parquet")
             raw_seconds = time.perf_counter() - t0
-            results.append({
-                "format": fmt, "rows": report.n_rows, "added": report.n_added,
-                "labels": report.n_labels, "quarantined": report.n_quarantined,
-                "seconds": round(seconds, 3), "rows_per_second": round(report.n_rows / seconds),
-                "raw_read_write_seconds": round(raw_seconds, 3),
-                "overhead_ratio": round(seconds / raw_seconds, 1),
-                "repeat_seconds": round(repeat_seconds, 3),
-                "repeat_added": 0 if again.already_ingested else again.n_added,
-            })
-    out = {"benchmark": "ingest_10k", "dataset": name, "machine": platform.machine(),
-           "cpus": os.cpu_count(), "results": results}
+            results.append(
+                {
+                    "format": fmt,
+                    "rows": report.n_rows,
+                    "added": report.n_added,
+                    "labels": report.n_labels,
+                    "quarantined": report.n_quarantined,
+                    "seconds": round(seconds, 3),
+                    "rows_per_second": round(report.n_rows / seconds),
+                    "raw_read_write_seconds": round(raw_seconds, 3),
+                    "overhead_ratio": round(seconds / raw_seconds, 1),
+                    "repeat_seconds": round(repeat_seconds, 3),
+                    "repeat_added": 0 if again.already_ingested else again.n_added,
+                }
+            )
+    out = {
+        "benchmark": "ingest_10k",
+        "dataset": name,
+        "machine": platform.machine(),
+        "cpus": os.cpu_count(),
+        "results": results,
+    }
     print(f"ingest of {N} rows from {name}")
     for r in results:
-        print(f"  {r['format']:8s} {r['seconds']:6.2f} s ({r['rows_per_second']} rows/s), raw read+write "
-              f"{r['raw_read_write_seconds']:.2f} s, ratio {r['overhead_ratio']}x; re-ingest "
-              f"{r['repeat_seconds']:.2f} s adds {r['repeat_added']}")
+        print(
+            f"  {r['format']:8s} {r['seconds']:6.2f} s ({r['rows_per_second']} rows/s), raw read+write "
+            f"{r['raw_read_write_seconds']:.2f} s, ratio {r['overhead_ratio']}x; re-ingest "
+            f"{r['repeat_seconds']:.2f} s adds {r['repeat_added']}"
+        )
     target = REPO / "benchmarks" / "results" / "ingest_10k.json"
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(json.dumps(out, indent=2) + "\n")

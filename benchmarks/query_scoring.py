@@ -66,14 +66,20 @@ def main() -> None:
     loop = best_of(lambda: np.argsort(-rowwise_entropy(proba[unlabeled]))[:BATCH], repeats=1)
     ours = results["prediction-entropy"]
     out = {
-        "benchmark": "query_scoring", "pool": POOL, "classes": CLASSES, "batch": BATCH,
-        "cpus": os.cpu_count(), "seconds": {k: round(v, 4) for k, v in results.items()},
+        "benchmark": "query_scoring",
+        "pool": POOL,
+        "classes": CLASSES,
+        "batch": BATCH,
+        "cpus": os.cpu_count(),
+        "seconds": {k: round(v, 4) for k, v in results.items()},
         "rowwise_entropy_seconds": round(loop, 3),
         "speedup_vs_rowwise_entropy": round(loop / ours, 1),
     }
     for k, v in results.items():
         print(f"{k:20s} {v * 1000:8.1f} ms per query on {POOL} items")
-    print(f"row-by-row entropy   {loop * 1000:8.1f} ms  (vectorized is {out['speedup_vs_rowwise_entropy']}x faster)")
+    print(
+        f"row-by-row entropy   {loop * 1000:8.1f} ms  (vectorized is {out['speedup_vs_rowwise_entropy']}x faster)"
+    )
     target = REPO / "benchmarks" / "results" / "query_scoring.json"
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(json.dumps(out, indent=2) + "\n")

@@ -93,6 +93,8 @@ def init(
         max_text_chars=max_text_chars,
         label_policy=label_policy,
     )
+    if multi_label:  # the uncertainty strategies are single-label; random works for both
+        cfg.active_learning.strategy = "random"
     ws = Workspace.init(workspace, cfg)
     kind = "multi-label" if multi_label else "single-label"
     out.print(f"Created {kind} workspace [bold]{ws.path}[/] with labels: {', '.join(names)}")
@@ -141,7 +143,7 @@ def ingest(
         TimeRemainingColumn(),
         console=err,
         transient=True,
-        disable=as_json,
+        disable=as_json or not err.is_terminal,
     ) as bar:
         task = bar.add_task("read", total=None)
         report = ingest_file(
@@ -265,7 +267,9 @@ def simulate(
     # Our progress bar replaces Hugging Face's; Prefect's own log goes to its API (the UI), and
     # errors reach the terminal once, as one line. Both can be turned back on in the env.
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
-    os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "CRITICAL")
+    _prefect_console_level(
+        os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "CRITICAL")
+    )
     from rich.progress import (
         BarColumn,
         MofNCompleteColumn,
@@ -328,6 +332,20 @@ def simulate(
     out.print(format_table(summary), highlight=False, markup=False)
     out.print(f"report: {out_dir / 'report.md'}", highlight=False, markup=False)
     out.print(f"plot:   {out_dir / 'learning_curve.png'}", highlight=False, markup=False)
+
+
+def _prefect_console_level(level: str) -> None:
+    """Set the level of Prefect's terminal log handler, even if Prefect is already imported
+    (its logging is configured once, at import, from the environment)."""
+    import logging
+
+    from prefect.logging.handlers import PrefectConsoleHandler
+
+    loggers = [logging.getLogger(), *logging.Logger.manager.loggerDict.values()]
+    for logger in loggers:
+        for handler in getattr(logger, "handlers", []):
+            if isinstance(handler, PrefectConsoleHandler):
+                handler.setLevel(int(level) if level.strip().isdigit() else level.strip().upper())
 
 
 @app.command("list")

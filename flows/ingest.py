@@ -27,14 +27,33 @@ def ingest_flow(
     """Ingest ``files`` one after the other (the workspace has one writer at a time)."""
     Workspace.open(workspace)
     reports = [
-        ingest(workspace, f, text_column=text_column, label_column=label_column,
-               id_column=id_column, role=role)
+        ingest(
+            workspace,
+            f,
+            text_column=text_column,
+            label_column=label_column,
+            id_column=id_column,
+            role=role,
+        )
         for f in files
     ]
     create_table_artifact(
         key="alflow-ingest",
-        table=[{k: r[k] for k in ("source", "n_rows", "n_added", "n_duplicates", "n_labels",
-                                  "n_quarantined", "already_ingested")} for r in reports],
+        table=[
+            {
+                k: r[k]
+                for k in (
+                    "source",
+                    "n_rows",
+                    "n_added",
+                    "n_duplicates",
+                    "n_labels",
+                    "n_quarantined",
+                    "already_ingested",
+                )
+            }
+            for r in reports
+        ],
         description="files ingested by the last alflow-ingest run",
     )
     return reports

@@ -9,4 +9,11 @@ from al_core.labels.labelset import (
 )
 from al_core.labels.policy import create_label_views
 
-__all__ = ["UNLABELED", "LabelSet", "UnknownLabelError", "create_label_views", "is_multi_label", "label_problem"]
+__all__ = [
+    "UNLABELED",
+    "LabelSet",
+    "UnknownLabelError",
+    "create_label_views",
+    "is_multi_label",
+    "label_problem",
+]

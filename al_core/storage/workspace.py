@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import hashlib
 import os
 import shutil
 import signal
@@ -122,16 +123,26 @@ class Workspace:
         if path.exists() and any(path.iterdir()):
             raise WorkspaceError(f"{path} is not empty; choose a new or empty folder")
         path.mkdir(parents=True, exist_ok=True)
-        for table in TABLES:
-            # An empty part with the schema, so the DuckDB views resolve before any data.
-            atomic_write_parquet(
-                path / "tables" / table / "part-00000000-empty.parquet",
-                SCHEMAS[table].empty_table(),
-            )
+        ws = cls(path, config)
+        ws._write_schema_parts()
         for sub in ("embeddings", "models", "queue", "reports"):
             (path / sub).mkdir(exist_ok=True)
         atomic_write_json(path / CONFIG_NAME, config.to_dict())
-        return cls(path, config)
+        return ws
+
+    def _write_schema_parts(self) -> None:
+        """An empty part per table with the current schema, named by the schema's hash.
+
+        The DuckDB views read parts with ``union_by_name``, so this makes every column of the
+        current schema resolve before any data exists, and in a workspace written by an older
+        alflow whose tables lacked a column added since (older rows read it as NULL).
+        """
+        for table in TABLES:
+            schema = SCHEMAS[table]
+            digest = hashlib.sha256(schema.to_string().encode()).hexdigest()[:12]
+            part = self.path / "tables" / table / f"part-00000000-schema-{digest}.parquet"
+            if not part.exists():
+                atomic_write_parquet(part, schema.empty_table())
 
     @classmethod
     def open(cls, path: str | Path) -> Workspace:
@@ -146,6 +157,7 @@ class Workspace:
             if not (path / "tables" / table).is_dir():
                 raise WorkspaceError(f"{path} is damaged: table folder {table!r} is missing")
         ws._recover_if_idle()
+        ws._write_schema_parts()
         return ws
 
     def save_config(self) -> None:

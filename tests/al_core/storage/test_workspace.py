@@ -161,8 +161,25 @@ def test_parts_are_plain_zstd_parquet(make_workspace):
     with ws.transaction() as tx:
         tx.append("pool", [_pool_row(1)])
     parts = [
-        p for p in (ws.path / "tables" / "pool").glob("part-*.parquet") if "empty" not in p.name
+        p for p in (ws.path / "tables" / "pool").glob("part-*.parquet") if "schema" not in p.name
     ]
     assert len(parts) == 1
     meta = pq.ParquetFile(parts[0]).metadata
     assert meta.row_group(0).column(0).compression == "ZSTD"
+
+
+def test_workspace_from_an_older_schema_gains_new_columns(make_workspace):
+    """A table written before a column was added still reads, with the column as NULL."""
+    import pyarrow as pa
+
+    ws = make_workspace()
+    folder = ws.path / "tables" / "iterations"
+    for part in folder.glob("*.parquet"):
+        part.unlink()
+    old = SCHEMAS["iterations"].remove(SCHEMAS["iterations"].get_field_index("labels_until"))
+    row = {f.name: None for f in old}
+    row.update(iteration=1, status="completed")
+    atomic_write_parquet(folder / "part-old.parquet", pa.Table.from_pylist([row], schema=old))
+    ws = Workspace.open(ws.path)
+    df = ws.query("SELECT iteration, labels_until FROM iterations")
+    assert df.iteration.tolist() == [1] and df.labels_until.isna().all()
