@@ -22,11 +22,14 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from al_core.errors import ConfigError
+from al_core.features import take_rows
 from al_core.pipeline.model import encode_targets, load_model, model_dir, read_meta
 from al_core.pipeline.state import (
     candidate_items,
+    items_by_id,
     labelled_items,
     labels_watermark,
     loop_state,
@@ -134,10 +137,7 @@ def check_stopping(
     """Each criterion's decision for this iteration, with its state to persist."""
     label_set = ws.config.label_set
     model = load_model(model_path)
-    ids = stopping_set(ws, settings.stopping_set_size)
-    from al_core.pipeline.state import items_by_id
-
-    items = items_by_id(ws, ids)
+    items = items_by_id(ws, stopping_set(ws, settings.stopping_set_size))
     proba = model.classifier.predict_proba(model.features(ws, items)) if len(items) else None
     predictions = None if proba is None else proba.argmax(axis=1)
     previous = ws.query(
@@ -215,8 +215,6 @@ def select_batch(
     result = make_strategy(settings.strategy).query(
         model.classifier, X, np.arange(n_lab, len(frame)), np.arange(n_lab), y, n, seed=seed
     )
-    from al_core.features import take_rows
-
     predicted = model.predict_labels(take_rows(X, result.indices)) if n else []
     selection = {
         "strategy": settings.strategy,
@@ -232,12 +230,9 @@ def select_batch(
     return out
 
 
-def _concat(a, b):
-    import pandas as pd
-
-    return pd.concat(
-        [a[["id", "text", "content_hash"]], b[["id", "text", "content_hash"]]], ignore_index=True
-    )
+def _concat(a: pd.DataFrame, b: pd.DataFrame) -> pd.DataFrame:
+    cols = ["id", "text", "content_hash"]
+    return pd.concat([a[cols], b[cols]], ignore_index=True)
 
 
 def batch_id_for(iteration: int) -> str:
@@ -271,8 +266,6 @@ def export_selection(ws: Workspace, iteration: int, selection_path: str | Path) 
     selection = json.loads(Path(selection_path).read_text())
     if not selection["items"]:
         return None
-    from al_core.pipeline.state import items_by_id
-
     texts = items_by_id(ws, [it["id"] for it in selection["items"]])
     text_of = dict(zip(texts.id, texts.text, strict=True))
     batch = ExportBatch(
