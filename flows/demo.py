@@ -2,7 +2,8 @@
 
 1. Workspace: create one, ingest the training file with its labels and the test file as the
    evaluation set, show the status (a few seconds).
-2. Simulation: least-confidence against the random baseline with the default setup
+2. Simulation: breaking-ties (the workspace default) and least-confidence against the random
+   baseline with the default setup
    (``embedding-logreg`` on MiniLM embeddings; 25 initial labels, 20 rounds of 25, 3 seeds),
    run as the ``alflow-simulate`` Prefect flow. It ends with the results table and the path
    of the report.
@@ -23,7 +24,7 @@ REPO = Path(__file__).resolve().parents[1]
 DATA = REPO / "data" / "trec6"
 LABELS = "ABBR,DESC,ENTY,HUM,LOC,NUM"
 SIMULATION = {
-    "strategy": "least-confidence",
+    "strategy": "breaking-ties,least-confidence",
     "classifier": "embedding-logreg",
     "embedder": "minilm",
     "initial": 25,
@@ -90,7 +91,7 @@ def main(out_dir: Path | None = None, cache_dir: Path | None = None) -> int:
 
     _header(
         "2/2  Simulation: which query strategy needs fewest labels? "
-        f"({SIMULATION['strategy']} vs random)"
+        f"({SIMULATION['strategy'].replace(',', ', ')} vs random)"
     )
     print(
         "Gold labels play the annotator: each run starts from "

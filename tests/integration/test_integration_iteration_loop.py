@@ -177,3 +177,33 @@ def test_rerun_of_crashed_iteration_adopts_the_exported_batch(prefect_server, lo
     assert ws.scalar("SELECT count(*) FROM query_log WHERE iteration = 2") == 20
     assert ws.scalar("SELECT count(*) FROM iterations WHERE iteration = 2") == 1
     assert ws.scalar("SELECT count(*) FROM label_events WHERE source = 'queue'") == 21
+
+
+def test_default_setup_embeds_each_text_once(prefect_server, tmp_path):
+    """The default classifier (embedding head on cached MiniLM vectors) through two rounds."""
+    from flows.iteration import iteration_flow
+
+    train = pd.read_parquet(TREC / "train.parquet").iloc[:80].reset_index(drop=True)
+    train["id"] = [f"d{i:03d}" for i in range(len(train))]
+    train[["id", "text"]].to_csv(tmp_path / "pool.csv", index=False)
+    cfg = WorkspaceConfig(labels=TREC_LABELS)
+    cfg.active_learning.batch_size = 30
+    ws = Workspace.init(tmp_path / "ws", cfg)
+    ingest_file(ws, tmp_path / "pool.csv")
+    gold = dict(zip(train.id, train.label, strict=True))
+    first = iteration_flow(str(ws.path))
+    ids = _batch_ids(first)
+    pd.DataFrame({"id": ids, "label": [gold[i] for i in ids]}).to_csv(
+        ws.path / "queue" / "inbox" / "a.csv", index=False
+    )
+    second = iteration_flow(str(ws.path))
+    assert second["status"] == "completed" and second["classifier"] == "embedding-logreg"
+    assert second["embedding"]["embedded"] == 80 and second["embedder"] == "minilm"
+    tasks = json.loads(open(second["batch"]).read())
+    assert len(tasks) == 30 and tasks[0]["predictions"][0]["model_version"].startswith("iter-0002")
+    ids = _batch_ids(second)
+    pd.DataFrame({"id": ids, "label": [gold[i] for i in ids]}).to_csv(
+        ws.path / "queue" / "inbox" / "b.csv", index=False
+    )
+    third = iteration_flow(str(ws.path))
+    assert third["status"] == "completed" and third["embedding"]["embedded"] == 0

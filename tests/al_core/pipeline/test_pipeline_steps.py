@@ -233,7 +233,7 @@ def test_model_selection_is_deterministic_and_annotated(pool_ws, settings, write
     again = json.loads(select_batch(pool_ws, plan.iteration, model, settings).read_text())
     assert first == again
     meta = json.loads((Path(model).parent / "meta.json").read_text())
-    assert first["strategy"] == "least-confidence" and first["model_version"] == meta["version"]
+    assert first["strategy"] == settings.strategy and first["model_version"] == meta["version"]
     assert len(first["items"]) == 5
     for rank, it in enumerate(first["items"]):
         assert it["rank"] == rank and isinstance(it["score"], float)
