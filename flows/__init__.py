@@ -1,0 +1,1 @@
+"""Prefect flows (iteration, ingest, simulate), the ``alflow`` command line and the demo."""

@@ -64,3 +64,27 @@ def test_multi_label_loop(prefect_server, tmp_path):
     tasks = json.loads(open(second["batch"]).read())
     choices = tasks[0]["predictions"][0]["result"][0]["value"]["choices"]
     assert set(choices) <= set(WORDS)
+
+
+def test_iterations_publish_artifacts_for_the_prefect_ui(prefect_server, tmp_path):
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+
+    from flows.iteration import iteration_flow
+
+    pool = _texts(40)
+    pool[["id", "text"]].to_csv(tmp_path / "pool.csv", index=False)
+    cfg = WorkspaceConfig(labels=sorted(WORDS), multi_label=True)
+    cfg.active_learning.strategy = "random"
+    cfg.active_learning.classifier = "logreg"
+    ws = Workspace.init(tmp_path / "ws", cfg)
+    ingest_file(ws, tmp_path / "pool.csv")
+    state = iteration_flow(str(ws.path), return_state=True)
+    assert state.is_completed()
+    with get_client(sync_client=True) as client:
+        arts = client.read_artifacts(
+            artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=["alflow-iteration"]))
+        )
+    mine = [a for a in arts if a.flow_run_id == state.state_details.flow_run_id]
+    assert len(mine) == 1 and mine[0].type == "markdown"
+    assert "alflow iteration 1: initial" in mine[0].data
