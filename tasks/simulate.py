@@ -5,7 +5,7 @@ the order. Inputs are feature matrices and models, so every task uses ``NO_CACHE
 cache policy would hash (pickle) those inputs on every call, which costs time and logs errors
 for objects that cannot be pickled.
 
-Model fitting runs with BLAS limited to one thread (:func:`single_thread_blas`): the fits are
+Model fitting runs with BLAS limited to one thread (:func:`al_core.device.single_thread_blas`): the fits are
 small (hundreds of rows, a few hundred features), and a multi-threaded OpenBLAS spends far
 more time synchronising than computing. Measured here on 2 busy cores, fitting the
 embedding-logreg head on 525 MiniLM rows took 2.4-2.8 s with 2 BLAS threads and 0.02 s with
@@ -26,6 +26,7 @@ import numpy as np
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
+from al_core.device import single_thread_blas
 from al_core.errors import InputFileError
 from al_core.features import Features
 
@@ -44,13 +45,6 @@ def _is_missing(value: Any) -> bool:
 def _row_list(rows: Sequence[int]) -> str:
     shown = ", ".join(str(r) for r in rows[:_MAX_ROWS_SHOWN])
     return shown + (", ..." if len(rows) > _MAX_ROWS_SHOWN else "")
-
-
-def single_thread_blas():
-    """A context in which NumPy/SciPy BLAS calls use one thread (restored on exit)."""
-    from threadpoolctl import threadpool_limits
-
-    return threadpool_limits(limits=1, user_api="blas")
 
 
 @task(name="load-split", cache_policy=NO_CACHE)

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from al_core.device import single_thread_blas
 from al_core.embeddings import EmbeddingCache
 from al_core.features import Features
 from al_core.labels import LabelSet
@@ -102,7 +103,8 @@ def train_model(
     y = encode_targets(label_set, items["labels"])
     started = time.perf_counter()
     clf = make_classifier(classifier, len(label_set), label_set.multi_label, seed=seed)
-    clf.fit(X, y)
+    with single_thread_blas():
+        clf.fit(X, y)
     train_seconds = time.perf_counter() - started
     digest = hashlib.sha256(
         "\n".join(
