@@ -75,3 +75,10 @@ def test_huggingface_dataset_from_disk_maps_class_labels(tmp_path):
         read_table(tmp_path / "hf")
     frame = read_table(tmp_path / "hf", split="train")
     assert frame.label.tolist() == ["pos", "neg"]
+
+
+def test_hub_dataset_by_name_fails_clearly_offline(monkeypatch):
+    pytest.importorskip("datasets")
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    with pytest.raises(InputFileError, match=r"hf:no-such/dataset: cannot load the dataset"):
+        read_table("hf:no-such/dataset")
