@@ -280,11 +280,7 @@ def _store(
     )
     labelled = good[good["labels"].notna()]
     keys = [f"import:{i}:{k}" for i, k in zip(labelled["id"], labelled["label_key"], strict=True)]
-    known = set(
-        ws.query(
-            "SELECT external_key FROM label_events WHERE list_contains(?, external_key)", [keys]
-        ).external_key
-    )
+    known = ws.stored_values("label_events", "external_key", keys)
     fresh = [k not in known for k in keys]
     labelled = labelled[np.array(fresh, dtype=bool)]
     events = pd.DataFrame(

@@ -147,6 +147,7 @@ def check_stopping(
     )
     states = dict(zip(previous.criterion, previous.state, strict=True))
     n_trained = loop_state(ws).n_trained + 1
+    n_labeled = len(labelled_items(ws))
     rows = []
     for name in settings.stopping:
         if name == "kappa-average" and (label_set.multi_label or predictions is None):
@@ -161,7 +162,7 @@ def check_stopping(
             criterion.load_state_dict(json.loads(states[name]))
         ctx = StoppingContext(
             iteration=n_trained,
-            num_labeled=len(labelled_items(ws)),
+            num_labeled=n_labeled,
             predictions=predictions,
             proba=proba,
         )

@@ -90,7 +90,7 @@ def import_label_file(
 def _store(ws: Workspace, rows: pd.DataFrame, report: LabelImportReport, *, source: str) -> None:
     label_set = ws.config.label_set
     ids = [i for i in rows["id"].tolist() if i]
-    known = set(ws.query("SELECT id FROM pool WHERE list_contains(?, id)", [ids]).id)
+    known = ws.stored_values("pool", "id", ids)
     rows["parse_error"] = rows["error"]
     rows["id_known"] = [i in known for i in rows["id"]]
     rows["label_problem"] = [
@@ -117,12 +117,7 @@ def _store(ws: Workspace, rows: pd.DataFrame, report: LabelImportReport, *, sour
     bad = checked.failed.to_numpy()
     good = rows[~bad]
 
-    stored_keys = set(
-        ws.query(
-            "SELECT external_key FROM label_events WHERE list_contains(?, external_key)",
-            [good["external_key"].tolist()],
-        ).external_key
-    )
+    stored_keys = ws.stored_values("label_events", "external_key", good["external_key"].tolist())
     fresh = ~good["external_key"].isin(stored_keys).to_numpy()
     report.already_imported = int((~fresh).sum())
     good = good[fresh].drop_duplicates(subset=["external_key"])

@@ -273,6 +273,16 @@ class Workspace:
         finally:
             con.close()
 
+    def stored_values(self, table: str, column: str, values: list[str]) -> set[str]:
+        """The subset of ``values`` already present in ``table.column`` (one query)."""
+        if table not in SCHEMAS or column not in SCHEMAS[table].names:
+            raise KeyError(f"no column {column!r} in table {table!r}")
+        df = self.query(
+            f"SELECT DISTINCT {column} FROM {table} WHERE list_contains(?, {column})",
+            [list(values)],
+        )
+        return set(df[column])
+
     def scalar(self, sql: str, params: list[Any] | None = None) -> Any:
         con = self.connect()
         try:
