@@ -5,7 +5,7 @@ import labels from the queue -> validate (great-expectations; rejects to quarant
 evaluate -> check stopping -> query -> export the batch -> record.
 
 Every task works on files in the workspace, so a re-run of a finished or crashed iteration
-neither duplicates nor loses anything (see ``al_core/pipeline/iteration.py``).
+neither duplicates nor loses anything (see ``al_core/pipeline/``).
 """
 
 from __future__ import annotations

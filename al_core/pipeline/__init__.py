@@ -1,16 +1,15 @@
-"""The active-learning loop on a workspace, step by step (Prefect-free; see tasks/ and flows/)."""
+"""The active-learning loop on a workspace, step by step (Prefect-free; see tasks/ and flows/).
 
-from al_core.pipeline.iteration import (
-    Plan,
-    batch_id_for,
-    check_stopping,
-    export_selection,
-    plan_iteration,
-    queue_for,
-    record_iteration,
-    resolve_settings,
-    select_batch,
-)
+One iteration, one module per step::
+
+    queue_import -> plan -> (skip | model: embed, train, evaluate -> stopping -> selection
+    -> export) -> record
+
+Every step reads its inputs from the workspace and writes its outputs as files; nothing is
+visible to the next iteration until :func:`record_iteration` commits.
+"""
+
+from al_core.pipeline.export import batch_id_for, export_selection, queue_for
 from al_core.pipeline.label_import import LabelImportReport, import_label_file
 from al_core.pipeline.model import (
     TrainedModel,
@@ -19,8 +18,13 @@ from al_core.pipeline.model import (
     load_model,
     train_model,
 )
+from al_core.pipeline.plan import Plan, plan_iteration
 from al_core.pipeline.queue_import import import_queue
+from al_core.pipeline.record import record_iteration
+from al_core.pipeline.selection import select_batch
+from al_core.pipeline.settings import resolve_settings
 from al_core.pipeline.state import loop_state, pending_count, pipeline_status
+from al_core.pipeline.stopping import check_stopping
 
 __all__ = [
     "LabelImportReport",

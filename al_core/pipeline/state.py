@@ -133,7 +133,7 @@ def latest_batch(ws: Workspace) -> str | None:
 
 def pipeline_status(ws: Workspace) -> dict:
     """:func:`al_core.storage.workspace_status` plus the loop and the annotation queue."""
-    from al_core.pipeline.iteration import queue_for
+    from al_core.pipeline.export import queue_for
     from al_core.storage import workspace_status
 
     info = workspace_status(ws)

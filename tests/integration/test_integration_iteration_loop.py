@@ -145,8 +145,7 @@ def test_file_queue_loop_keeps_every_answer(prefect_server, loop_ws):
 
 def test_rerun_of_crashed_iteration_adopts_the_exported_batch(prefect_server, loop_ws):
     """A run that exported its batch but died before recording it is redone without change."""
-    from al_core.pipeline import resolve_settings
-    from al_core.pipeline.iteration import plan_iteration, select_batch
+    from al_core.pipeline import plan_iteration, resolve_settings, select_batch
     from flows.iteration import iteration_flow
 
     ws, gold = loop_ws

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from al_core.pipeline import (
+    check_stopping,
     evaluate_model,
     export_selection,
     import_label_file,
@@ -25,7 +26,6 @@ from al_core.pipeline import (
     select_batch,
     train_model,
 )
-from al_core.pipeline.iteration import check_stopping
 from al_core.pipeline.state import candidate_items, labels_watermark
 from al_core.registry import make_initializer
 from al_core.storage import utcnow

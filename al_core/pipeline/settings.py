@@ -1,0 +1,31 @@
+"""The active-learning settings of one run: the workspace's defaults with overrides, validated."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from al_core.errors import ConfigError
+from al_core.registry import lookup, resolve_embedder_name
+from al_core.storage import ActiveLearningSettings, Workspace
+
+
+def resolve_settings(ws: Workspace, **overrides: Any) -> ActiveLearningSettings:
+    """The workspace's settings with the non-None ``overrides`` applied, validated."""
+    base = dataclasses.asdict(ws.config.active_learning)
+    base.update({k: v for k, v in overrides.items() if v is not None})
+    settings = ActiveLearningSettings(**base)
+    settings.embedder = resolve_embedder_name(settings.classifier, settings.embedder)
+    strategy = lookup("strategies", settings.strategy)
+    lookup("classifiers", settings.classifier)
+    lookup("initializers", settings.initializer)
+    for name in settings.stopping:
+        lookup("stopping", name)
+    label_type = "multi" if ws.config.multi_label else "single"
+    if label_type not in strategy.label_types:
+        raise ConfigError(
+            f"strategy {settings.strategy!r} does not support {label_type}-label workspaces"
+        )
+    if settings.batch_size < 1:
+        raise ConfigError("batch_size must be at least 1")
+    return settings
