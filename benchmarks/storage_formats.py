@@ -34,7 +34,9 @@ def pool_batch(start: int, n: int) -> pa.Table:
     return pa.table(
         {
             "id": ids,
-            "text": [f"a question about topic {i % 977} number {i}" for i in range(start, start + n)],
+            "text": [
+                f"a question about topic {i % 977} number {i}" for i in range(start, start + n)
+            ],
             "content_hash": [f"{i:064x}" for i in range(start, start + n)],
             "role": ["pool"] * n,
         }
