@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+import logging
 import os
 import sys
 from pathlib import Path
@@ -35,6 +36,17 @@ out = Console(soft_wrap=True)
 err = Console(stderr=True)
 
 
+class _NoteHandler(logging.Handler):
+    """Storage notes (e.g. what a crash recovery repaired) as one line each on stderr."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        err.print(f"[yellow]note:[/] {record.getMessage()}", highlight=False, soft_wrap=True)
+
+
+logging.getLogger("al_core.storage").addHandler(_NoteHandler(logging.WARNING))
+logging.getLogger("al_core.storage").propagate = False
+
+
 def fail(message: str, code: int = 1) -> None:
     err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
@@ -63,7 +75,9 @@ def print_json(obj: Any) -> None:
 @app.command()
 @user_errors
 def init(
-    workspace: Annotated[Path, typer.Argument(help="Folder to create (new or empty).")],
+    workspace: Annotated[
+        str, typer.Argument(help="Folder (or s3://bucket/prefix) to create, new or empty.")
+    ],
     labels: Annotated[str, typer.Option(help="Comma-separated label set, e.g. pos,neg.")],
     multi_label: Annotated[
         bool, typer.Option("--multi-label", help="Items may have several labels.")
@@ -97,13 +111,13 @@ def init(
         cfg.active_learning.strategy = "random"
     ws = Workspace.init(workspace, cfg)
     kind = "multi-label" if multi_label else "single-label"
-    out.print(f"Created {kind} workspace [bold]{ws.path}[/] with labels: {', '.join(names)}")
+    out.print(f"Created {kind} workspace [bold]{ws.uri}[/] with labels: {', '.join(names)}")
 
 
 @app.command()
 @user_errors
 def ingest(
-    workspace: Annotated[Path, typer.Argument(help="An existing workspace.")],
+    workspace: Annotated[str, typer.Argument(help="An existing workspace (folder or URL).")],
     file: Annotated[
         str,
         typer.Argument(
@@ -171,7 +185,7 @@ def ingest(
 @app.command()
 @user_errors
 def status(
-    workspace: Annotated[Path, typer.Argument(help="An existing workspace.")],
+    workspace: Annotated[str, typer.Argument(help="An existing workspace (folder or URL).")],
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object on stdout.")] = False,
 ) -> None:
     """Pool size, labels, quarantine, iterations and queue state."""
@@ -215,7 +229,7 @@ def status(
 
 
 # Commands defined in other modules register themselves on ``app`` when imported.
-from flows import cli_pipeline  # noqa: E402,F401
+from flows import cli_pipeline, cli_storage  # noqa: E402,F401
 
 _KIND_ALIASES = {
     "strategy": "strategies",

@@ -15,7 +15,7 @@ from flows.cli import app, err, out, print_json, user_errors
 @app.command()
 @user_errors
 def iterate(
-    workspace: Annotated[Path, typer.Argument(help="An existing workspace.")],
+    workspace: Annotated[str, typer.Argument(help="An existing workspace (folder or URL).")],
     strategy: Annotated[
         str | None, typer.Option(help="Query strategy (see `alflow list strategies`).")
     ] = None,
@@ -100,7 +100,7 @@ def _import_line(rep: dict) -> str:
 @app.command()
 @user_errors
 def export(
-    workspace: Annotated[Path, typer.Argument(help="An existing workspace.")],
+    workspace: Annotated[str, typer.Argument(help="An existing workspace (folder or URL).")],
     out_file: Annotated[
         Path | None, typer.Option("--out", help="Write here instead of stdout.")
     ] = None,
@@ -114,7 +114,10 @@ def export(
     batch = latest_batch(ws)
     if batch is None:
         raise ValueError(f"no batch exported yet; run `alflow iterate {workspace}` first")
-    text = queue_for(ws).batch_path(batch).read_text(encoding="utf-8")
+    tasks = queue_for(ws).read_batch(batch)
+    if tasks is None:
+        raise ValueError(f"batch {batch} is missing or unreadable in the queue outbox")
+    text = json.dumps(tasks, indent=2, ensure_ascii=False) + "\n"
     if out_file is None:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
         return
@@ -126,7 +129,7 @@ def export(
 @app.command("import-labels")
 @user_errors
 def import_labels(
-    workspace: Annotated[Path, typer.Argument(help="An existing workspace.")],
+    workspace: Annotated[str, typer.Argument(help="An existing workspace (folder or URL).")],
     file: Annotated[
         Path, typer.Argument(help="Label Studio JSON export, CSV (id,label) or JSONL.")
     ],

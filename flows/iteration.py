@@ -11,7 +11,6 @@ neither duplicates nor loses anything (see ``al_core/pipeline/``).
 from __future__ import annotations
 
 import dataclasses
-from pathlib import Path
 from typing import Any
 
 from prefect import flow, get_run_logger
@@ -45,7 +44,7 @@ def iteration_flow(
     """Run one iteration on ``workspace``; arguments override the workspace's settings."""
     log = get_run_logger()
     ws = Workspace.open(workspace)
-    workspace = str(Path(workspace).resolve())
+    workspace = ws.uri  # absolute: tasks may run in another working directory
     started = utcnow()
     settings = resolve_settings(
         ws,

@@ -32,3 +32,72 @@ def make_workspace(tmp_path):
         return Workspace.init(tmp_path / "ws", WorkspaceConfig(labels=list(labels), **kwargs))
 
     return make
+
+
+@pytest.fixture(scope="session")
+def s3_server():
+    """A local S3-compatible server (moto's server mode) on loopback, for the whole session.
+
+    The AWS_* variables point deltalake, pyarrow and boto3 at it; the bucket ``alflow-test``
+    exists. Returns the endpoint URL.
+    """
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    endpoint = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            urllib.request.urlopen(endpoint, timeout=1)
+            break
+        except OSError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()
+                raise RuntimeError("the moto S3 server did not start") from None
+            time.sleep(0.2)
+    saved = {k: os.environ.get(k) for k in _S3_ENV}
+    os.environ.update({**_S3_ENV, "AWS_ENDPOINT_URL": endpoint})
+    import boto3
+
+    boto3.client("s3", endpoint_url=endpoint).create_bucket(Bucket="alflow-test")
+    try:
+        yield endpoint
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+_S3_ENV = {
+    "AWS_ENDPOINT_URL": "",
+    "AWS_ALLOW_HTTP": "true",
+    "AWS_REGION": "us-east-1",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_ACCESS_KEY_ID": "test",
+    "AWS_SECRET_ACCESS_KEY": "test",
+    "AWS_EC2_METADATA_DISABLED": "true",
+}
+
+
+@pytest.fixture
+def s3_url(s3_server, tmp_path, monkeypatch):
+    """A fresh workspace URL on the local S3 server (local copies go under tmp_path)."""
+    import uuid
+
+    monkeypatch.setenv("ALFLOW_CACHE_DIR", str(tmp_path / "alflow-cache"))
+    return f"s3://alflow-test/ws-{uuid.uuid4().hex[:8]}"

@@ -1,32 +1,25 @@
 """A persistent embedding cache keyed by model id and text content hash.
 
-Layout under ``root`` (the workspace passes ``<workspace>/embeddings``)::
+Layout under ``root`` (the workspace passes its ``embeddings`` folder; a local folder or an
+object-store prefix)::
 
-    <root>/<model slug>/model.json                      {"model_id", "dimension", "embedder"}
-    <root>/<model slug>/part-<UTC timestamp>-<uuid>.parquet
+    <root>/<model slug>/model.json     {"model_id", "dimension", "embedder"}
+    <root>/<model slug>/vectors/       a Delta table: content_hash, vector (list<float32>)
 
-Each part holds two columns, ``content_hash`` (string, :func:`al_core.hashing.content_hash` of
-the text) and ``vector`` (``fixed_size_list<float32>[dimension]``). Parts are append-only and
-written atomically (:func:`al_core.storage.atomic.atomic_write_parquet`); a crashed write leaves
-at most a hidden ``.tmp-*.partial`` file, which readers ignore. The model slug is the model id
-when it is already a safe directory name, otherwise a sanitised form plus 8 hex of the id's hash
-(so two ids never share a directory).
-
-:meth:`EmbeddingCache.get_or_compute` reads only the rows whose hashes it needs (DuckDB filters
-the parts against the wanted hash set), embeds only the missing unique texts, and appends them
-as ONE new part. A text is therefore embedded once per model, ever, across processes and
-cache instances. Two processes that embed the same new text at the same moment may both append
-it; readers tolerate such duplicates (the first row wins; they hold the same vector) and
-:meth:`EmbeddingCache.compact` removes them.
+:meth:`EmbeddingCache.get_or_compute` reads only the rows whose hashes it needs (the Arrow
+dataset is filtered against the wanted hash set), embeds only the missing unique texts, and
+appends them in ONE Delta commit. A text is therefore embedded once per model, ever, across
+processes and cache instances. Two processes that embed the same new text at the same moment
+may both append it (Delta retries the second commit); readers tolerate such duplicates (they
+hold the same vector) and :meth:`EmbeddingCache.compact` removes them. The model slug is the
+model id when it is already a safe directory name, otherwise a sanitised form plus 8 hex of the
+id's hash (so two ids never share a directory).
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import re
-import time
-import uuid
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -37,8 +30,8 @@ from al_core.embeddings.base import Embedder
 from al_core.embeddings.tfidf import as_text_list
 from al_core.hashing import content_hashes as _hash_texts
 
-PART_GLOB = "part-*.parquet"
 MODEL_FILE = "model.json"
+VECTORS = "vectors"
 _SAFE_SLUG = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 
 
@@ -47,7 +40,7 @@ class EmbeddingCacheError(RuntimeError):
 
 
 class DimensionMismatchError(EmbeddingCacheError):
-    """Stored vectors and the embedder (or two stored parts) disagree on the dimension."""
+    """Stored vectors and the embedder (or two stored files) disagree on the dimension."""
 
 
 def model_slug(model_id: str) -> str:
@@ -60,58 +53,75 @@ def model_slug(model_id: str) -> str:
     return f"{safe}-{hashlib.sha256(model_id.encode('utf-8')).hexdigest()[:8]}"
 
 
-def _part_name() -> str:
-    now = time.time()
-    stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime(now)) + f"{int(now % 1 * 1e6):06d}Z"
-    return f"part-{stamp}-{uuid.uuid4().hex}.parquet"
-
-
 class EmbeddingCache:
     """Embeddings of cacheable embedders, persisted per model id under ``root``."""
 
-    def __init__(self, root: str | Path) -> None:
-        self.root = Path(root)
+    def __init__(self, root: Any) -> None:
+        from al_core.storage.location import Location
+
+        self.location = root if isinstance(root, Location) else Location(root)
+        self.location.check_delta_safe()
         #: Facts about the latest :meth:`get_or_compute` call: ``texts``, ``unique``,
         #: ``cached`` (unique texts read from disk), ``embedded`` (unique texts embedded now).
         self.last_stats: dict[str, int] = {}
+        self._tables: dict[str, Any] = {}
+
+    @property
+    def root(self) -> str:
+        return self.location.uri
 
     def __repr__(self) -> str:
-        return f"EmbeddingCache({str(self.root)!r})"
+        return f"EmbeddingCache({self.root!r})"
 
     # -- layout --------------------------------------------------------------------------------
 
     def model_dir(self, model_id: str) -> Path:
-        return self.root / model_slug(model_id)
+        """The local folder of ``model_id``'s cache (local caches only)."""
+        return self.location.local(model_slug(model_id))
 
-    def parts(self, model_id: str) -> list[Path]:
-        """Committed part files of ``model_id``, oldest first (temporary files excluded)."""
-        d = self.model_dir(model_id)
-        if not d.is_dir():
-            return []
-        return sorted(p for p in d.glob(PART_GLOB) if p.is_file())
+    def table_uri(self, model_id: str) -> str:
+        return self.location.uri_of(model_slug(model_id), VECTORS)
+
+    def _table(self, model_id: str):
+        """The model's open Delta table (refreshed), or None when nothing is stored."""
+        from deltalake import DeltaTable
+
+        dt = self._tables.get(model_id)
+        if dt is not None:
+            dt.update_incremental()
+            return dt
+        uri = self.table_uri(model_id)
+        if not DeltaTable.is_deltatable(uri, storage_options=self.location.storage_options):
+            return None
+        dt = DeltaTable(uri, storage_options=self.location.storage_options)
+        self._tables[model_id] = dt
+        return dt
+
+    def files(self, model_id: str) -> list[str]:
+        """Data files of ``model_id``'s current version (one per append until compacted)."""
+        dt = self._table(model_id)
+        return sorted(dt.file_uris()) if dt is not None else []
 
     def model_ids(self) -> list[str]:
-        """Model ids with a directory in the cache, sorted."""
-        if not self.root.is_dir():
-            return []
+        """Model ids with an entry in the cache, sorted."""
         ids = []
-        for d in sorted(self.root.iterdir()):
-            info = self._read_info(d)
+        for slug in self.location.list_dirs():
+            info = self._read_info(slug)
             if info is not None:
                 ids.append(str(info["model_id"]))
         return sorted(ids)
 
-    def _read_info(self, d: Path) -> dict[str, Any] | None:
-        f = d / MODEL_FILE
-        if not f.is_file():
+    def _read_info(self, slug: str) -> dict[str, Any] | None:
+        key = f"{slug}/{MODEL_FILE}"
+        if not self.location.is_file(key):
             return None
-        return json.loads(f.read_text(encoding="utf-8"))
+        return self.location.read_json(key)
 
     def _info(self, model_id: str) -> dict[str, Any] | None:
-        info = self._read_info(self.model_dir(model_id))
+        info = self._read_info(model_slug(model_id))
         if info is not None and info.get("model_id") != model_id:
             raise EmbeddingCacheError(
-                f"cache directory {self.model_dir(model_id)} belongs to model "
+                f"cache directory {self.location.uri_of(model_slug(model_id))} belongs to model "
                 f"{info.get('model_id')!r}, not {model_id!r}"
             )
         return info
@@ -125,26 +135,6 @@ class EmbeddingCache:
 
     # -- reading -------------------------------------------------------------------------------
 
-    def _checked_parts(self, model_id: str) -> tuple[list[Path], int | None]:
-        """Parts plus their common dimension; every part must match model.json."""
-        import pyarrow as pa
-        import pyarrow.parquet as pq
-
-        parts = self.parts(model_id)
-        dim = self.dimension(model_id)
-        for p in parts:
-            field = pq.read_schema(p).field("vector")
-            if not pa.types.is_fixed_size_list(field.type):
-                raise EmbeddingCacheError(f"{p}: column 'vector' is {field.type}, not a fixed list")
-            if dim is None:
-                dim = field.type.list_size
-            elif field.type.list_size != dim:
-                raise DimensionMismatchError(
-                    f"{p} stores {field.type.list_size}-d vectors but model {model_id!r} "
-                    f"is {dim}-d in this cache"
-                )
-        return parts, dim
-
     def lookup(self, model_id: str, hashes: Sequence[str]) -> dict[str, np.ndarray]:
         """Stored vectors of those ``hashes`` that are cached, as ``{hash: vector}``."""
         import pyarrow as pa
@@ -156,74 +146,59 @@ class EmbeddingCache:
             out.setdefault(h, matrix[i])
         return out
 
-    def _lookup(self, model_id: str, wanted: Any) -> tuple[Any, np.ndarray]:
+    def _lookup(self, model_id: str, wanted: Any | None) -> tuple[Any, np.ndarray]:
         """``(hashes, matrix)`` of the stored rows whose hash is in ``wanted`` (an Arrow string
-        array of unique hashes); row ``i`` of ``matrix`` is the vector of ``hashes[i]``.
-
-        DuckDB filters the parts against the wanted set, so only matching rows are returned.
-        A hash may appear twice (concurrent appends); both rows hold the same vector.
+        array of unique hashes; None: every row); row ``i`` of ``matrix`` is the vector of
+        ``hashes[i]``. A hash may appear twice (concurrent appends); both rows hold the same
+        vector.
         """
         import pyarrow as pa
+        import pyarrow.compute as pc
 
-        parts, dim = self._checked_parts(model_id)
-        if not parts or len(wanted) == 0:
+        dim = self.dimension(model_id)
+        dt = self._table(model_id)
+        if dt is None or (wanted is not None and len(wanted) == 0):
             return pa.array([], pa.string()), np.zeros((0, dim or 0), dtype=np.float32)
-        return self._query(parts, dim, wanted)
-
-    def _query(
-        self, parts: list[Path], dim: int | None, wanted: Any | None
-    ) -> tuple[Any, np.ndarray]:
-        import duckdb
-        import pyarrow as pa
-
-        con = duckdb.connect()
-        try:
-            files = [str(p) for p in parts]
-            sql = "SELECT content_hash, vector FROM read_parquet($files)"
-            if wanted is not None:
-                con.register("wanted", pa.table({"h": wanted}))
-                sql += " WHERE content_hash IN (SELECT h FROM wanted)"
-            table = con.sql(sql, params={"files": files}).to_arrow_table()
-        finally:
-            con.close()
+        ds = dt.to_pyarrow_dataset()
+        flt = None if wanted is None else pc.field("content_hash").isin(wanted)
+        table = ds.to_table(columns=["content_hash", "vector"], filter=flt)
         hashes = table.column("content_hash").combine_chunks()
-        flat = table.column("vector").combine_chunks().flatten().to_numpy(zero_copy_only=False)
+        vectors = table.column("vector").combine_chunks()
         n = table.num_rows
-        if dim is None:
-            dim = flat.size // n if n else 0
-        if flat.size != n * dim:
-            raise DimensionMismatchError(f"stored vectors are not all {dim}-d in {parts[0].parent}")
+        if n and dim is not None:
+            lengths = pc.list_value_length(vectors)
+            bad = pc.not_equal(lengths, dim)
+            if pc.any(bad).as_py():
+                got = pc.filter(lengths, bad)[0].as_py()
+                raise DimensionMismatchError(
+                    f"{self.table_uri(model_id)} stores {got}-d vectors but model "
+                    f"{model_id!r} is {dim}-d in this cache"
+                )
+        flat = vectors.flatten().to_numpy(zero_copy_only=False)
+        dim = dim if dim is not None else (flat.size // n if n else 0)
         return hashes, np.asarray(flat, dtype=np.float32).reshape(n, dim)
 
     def count(self, model_id: str) -> int:
         """Number of distinct texts cached for ``model_id``."""
-        import duckdb
+        import pyarrow.compute as pc
 
-        parts = self.parts(model_id)
-        if not parts:
+        dt = self._table(model_id)
+        if dt is None:
             return 0
-        con = duckdb.connect()
-        try:
-            rel = con.sql(
-                "SELECT count(DISTINCT content_hash) FROM read_parquet($files)",
-                params={"files": [str(p) for p in parts]},
-            )
-            return int(rel.fetchall()[0][0])
-        finally:
-            con.close()
+        column = dt.to_pyarrow_dataset().to_table(columns=["content_hash"]).column(0)
+        return len(pc.unique(column))
 
     # -- writing -------------------------------------------------------------------------------
 
     def put(
         self, model_id: str, hashes: Sequence[str], vectors: np.ndarray, embedder: str = ""
-    ) -> Path | None:
-        """Append ``vectors`` (rows aligned with ``hashes``) as one new part; returns its path.
+    ) -> int | None:
+        """Append ``vectors`` (rows aligned with ``hashes``) in one commit; returns the version.
 
         Does not check for hashes already stored; :meth:`get_or_compute` only puts new ones.
         """
         import pyarrow as pa
-
-        from al_core.storage.atomic import atomic_write_json, atomic_write_parquet
+        from deltalake import WriterProperties, write_deltalake
 
         hashes = list(hashes)
         vectors = np.ascontiguousarray(vectors, dtype=np.float32)
@@ -241,44 +216,58 @@ class EmbeddingCache:
         if stored is not None and stored != dim:
             raise DimensionMismatchError(
                 f"embedder output is {dim}-d but the cache holds {stored}-d vectors for model "
-                f"{model_id!r} ({self.model_dir(model_id)}); a model id must always produce "
-                "vectors of one size"
+                f"{model_id!r} ({self.location.uri_of(model_slug(model_id))}); a model id must "
+                "always produce vectors of one size"
             )
-        d = self.model_dir(model_id)
         if stored is None:
-            atomic_write_json(
-                d / MODEL_FILE, {"model_id": model_id, "dimension": dim, "embedder": embedder}
+            self.location.write_json(
+                f"{model_slug(model_id)}/{MODEL_FILE}",
+                {"model_id": model_id, "dimension": dim, "embedder": embedder},
             )
         values = pa.array(vectors.reshape(-1), type=pa.float32())
+        offsets = pa.array(np.arange(0, (len(hashes) + 1) * dim, dim, dtype=np.int32))
         table = pa.table(
             {
                 "content_hash": pa.array(hashes, type=pa.string()),
-                "vector": pa.FixedSizeListArray.from_arrays(values, dim),
+                "vector": pa.ListArray.from_arrays(offsets, values),
             }
-        ).replace_schema_metadata({"alflow.model_id": model_id, "alflow.dimension": str(dim)})
-        return atomic_write_parquet(d / _part_name(), table)
-
-    def compact(self, model_id: str) -> Path | None:
-        """Merge all parts of ``model_id`` into one, dropping duplicate hashes.
-
-        Run it when no other process is reading or writing this model's cache: parts are
-        deleted after the merged part is committed.
-        """
-        parts, dim = self._checked_parts(model_id)
-        if len(parts) < 2:
-            return parts[0] if parts else None
-        import pyarrow.compute as pc
-
-        hashes, vectors = self._query(parts, dim, None)
-        unique = pc.unique(hashes)
-        rows = pc.index_in(unique, value_set=hashes).to_numpy()  # first occurrence of each
-        info = self._info(model_id) or {}
-        new = self.put(
-            model_id, unique.to_pylist(), vectors[rows], embedder=info.get("embedder", "")
         )
-        for p in parts:
-            p.unlink(missing_ok=True)
-        return new
+        dt = self._table(model_id)
+        write_deltalake(
+            dt if dt is not None else self.table_uri(model_id),
+            table,
+            mode="append",
+            storage_options=None if dt is not None else self.location.storage_options,
+            writer_properties=WriterProperties(compression="ZSTD"),
+        )
+        dt = self._table(model_id)
+        return dt.version()
+
+    def compact(self, model_id: str) -> int | None:
+        """Rewrite ``model_id``'s vectors as one file, dropping duplicate hashes.
+
+        A Delta overwrite: readers of the previous version keep working; the old files stay
+        on disk until vacuumed.
+        """
+        import pyarrow as pa
+        import pyarrow.compute as pc
+        from deltalake import WriterProperties, write_deltalake
+
+        dt = self._table(model_id)
+        if dt is None:
+            return None
+        table = dt.to_pyarrow_dataset().to_table(columns=["content_hash", "vector"])
+        hashes = table.column("content_hash").combine_chunks()
+        unique = pc.unique(hashes)
+        first = pc.index_in(unique, value_set=hashes)  # first occurrence of each hash
+        table = table.take(first)
+        write_deltalake(
+            dt,
+            pa.table({"content_hash": table.column(0), "vector": table.column(1)}),
+            mode="overwrite",
+            writer_properties=WriterProperties(compression="ZSTD"),
+        )
+        return self._table(model_id).version()
 
     # -- the main entry point ------------------------------------------------------------------
 

@@ -13,7 +13,7 @@ QUEUE_DIR = "queue"
 
 
 def queue_for(ws: Workspace) -> FileQueue:
-    return FileQueue(ws.path / QUEUE_DIR)
+    return FileQueue(ws.location.child(QUEUE_DIR))
 
 
 def batch_id_for(iteration: int) -> str:

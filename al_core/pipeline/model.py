@@ -53,7 +53,7 @@ def item_features(
     """Features of ``items`` (id, text, content_hash): cached vectors or a fitted transform."""
     texts = items["text"].tolist()
     if getattr(embedder, "cacheable", False):
-        cache = EmbeddingCache(ws.path / "embeddings")
+        cache = EmbeddingCache(ws.location.child("embeddings"))
         return cache.get_or_compute(
             embedder, texts, items["content_hash"].tolist(), progress=progress
         )
@@ -66,7 +66,7 @@ def ensure_embeddings(ws: Workspace, embedder_name: str, progress: bool = False)
     if not embedder.cacheable:
         return {"embedder": embedder_name, "cacheable": False, "embedded": 0}
     items = ws.query("SELECT id, text, content_hash FROM pool ORDER BY id")
-    cache = EmbeddingCache(ws.path / "embeddings")
+    cache = EmbeddingCache(ws.location.child("embeddings"))
     before = cache.count(embedder.model_id)
     started = time.perf_counter()
     cache.get_or_compute(embedder, items.text.tolist(), items.content_hash.tolist(), progress)
@@ -85,7 +85,18 @@ def encode_targets(label_set: LabelSet, labels: pd.Series) -> np.ndarray:
 
 
 def model_dir(ws: Workspace, iteration: int) -> Path:
-    return ws.path / "models" / f"iter-{iteration:04d}"
+    """The local folder of iteration ``iteration``'s model and selection.
+
+    For an object-store workspace this is a local working copy; :func:`publish_model_dir`
+    uploads it.
+    """
+    return ws.location.cache_dir() / "models" / f"iter-{iteration:04d}"
+
+
+def publish_model_dir(ws: Workspace, iteration: int) -> None:
+    """Copy the model folder to an object-store workspace (local workspaces: nothing to do)."""
+    if ws.location.remote:
+        ws.location.upload_dir(model_dir(ws, iteration), f"models/iter-{iteration:04d}")
 
 
 def train_model(
@@ -133,6 +144,7 @@ def train_model(
             "train_seconds": round(train_seconds, 3),
         },
     )
+    publish_model_dir(ws, iteration)
     return out / "model.pkl"
 
 

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
 from typing import Any
 
 from al_core.errors import InputFileError
 from al_core.pipeline.label_import import import_label_file
 from al_core.queues import FileQueue
-from al_core.storage import Workspace, atomic_write_text
+from al_core.storage import Workspace
 
 
 def import_queue(ws: Workspace, queue: FileQueue) -> list[dict[str, Any]]:
@@ -24,20 +22,8 @@ def import_queue(ws: Workspace, queue: FileQueue) -> list[dict[str, Any]]:
             report = import_label_file(ws, path)
         except InputFileError as exc:
             reports.append({"source": str(path), "error": str(exc)})
-            _reject(queue, path, str(exc))
+            queue.reject(path, str(exc))
             continue
         queue.mark_imported(path)
         reports.append(report.to_dict())
     return reports
-
-
-def _reject(queue: FileQueue, path: Path, reason: str) -> None:
-    rejected = queue.root / "inbox" / "rejected"
-    rejected.mkdir(parents=True, exist_ok=True)
-    target = rejected / path.name
-    n = 0
-    while target.exists():
-        n += 1
-        target = rejected / f"{path.stem}-{n}{path.suffix}"
-    os.replace(path, target)
-    atomic_write_text(target.with_name(target.name + ".reason.txt"), reason + "\n")

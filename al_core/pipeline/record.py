@@ -11,6 +11,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from al_core.errors import WorkspaceError
 from al_core.pipeline.export import batch_id_for
 from al_core.pipeline.model import read_meta
 from al_core.pipeline.plan import Plan
@@ -73,7 +74,16 @@ def record_iteration(
     ]
     for r in stop_rows:
         r.setdefault("created_at", now)
-    with ws.transaction() as tx:
+    with ws.transaction(kind="iteration", what=f"iteration {plan.iteration} ({status})") as tx:
+        if status != "skipped" and ws.scalar(
+            "SELECT count(*) FROM iterations WHERE iteration = ? AND status IN "
+            "('initial', 'completed', 'stopped')",
+            [plan.iteration],
+        ):
+            raise WorkspaceError(
+                f"iteration {plan.iteration} was recorded by another run meanwhile; run "
+                "`alflow iterate` again to start the next one"
+            )
         tx.append("iterations", [row])
         tx.append("query_log", query_rows)
         tx.append("stopping", stop_rows)

@@ -6,7 +6,6 @@ annotators never see a batch change under them.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -79,10 +78,9 @@ def _concat(a: pd.DataFrame, b: pd.DataFrame) -> pd.DataFrame:
 
 def _adopt_exported(ws: Workspace, iteration: int) -> dict[str, Any] | None:
     """An outbox batch of this iteration left by a run that crashed before recording it."""
-    path = queue_for(ws).batch_path(batch_id_for(iteration))
-    if not path.exists():
+    tasks = queue_for(ws).read_batch(batch_id_for(iteration))
+    if tasks is None:
         return None
-    tasks = json.loads(path.read_text(encoding="utf-8"))
     items = []
     for rank, task in enumerate(tasks):
         pred = (task.get("predictions") or [{}])[0]

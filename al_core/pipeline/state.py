@@ -105,17 +105,13 @@ def stopping_set(ws: Workspace, size: int) -> list[str]:
     effectively random sample) and kept in ``models/stopping_set.json``, so later ingests
     do not change it.
     """
-    import json
-
-    from al_core.storage import atomic_write_json
-
-    path = ws.path / "models" / "stopping_set.json"
-    if path.exists():
-        return json.loads(path.read_text())["ids"]
+    key = "models/stopping_set.json"
+    if ws.location.is_file(key):
+        return ws.location.read_json(key)["ids"]
     ids = ws.query(
         "SELECT id FROM pool WHERE role = 'pool' ORDER BY content_hash LIMIT ?", [int(size)]
     ).id.tolist()
-    atomic_write_json(path, {"ids": ids})
+    ws.location.write_json(key, {"ids": ids})
     return ids
 
 
@@ -138,7 +134,7 @@ def pipeline_status(ws: Workspace) -> dict:
 
     info = workspace_status(ws)
     state = loop_state(ws)
-    queue = queue_for(ws).state() if (ws.path / "queue").exists() else {}
+    queue = queue_for(ws).state()
     info["next_iteration"] = state.next_iteration
     info["stopped"] = state.stopped
     info["queue"] = {

@@ -1,7 +1,7 @@
-"""Crash-safe file writes: write to a hidden temporary name, fsync, then rename atomically.
+"""Crash-safe local file writes: write to a hidden temporary name, fsync, then rename.
 
-Readers glob ``*.parquet``; temporary files start with ``.tmp-`` and end in ``.partial``, so a
-crash mid-write never leaves a half-written file where a reader looks.
+Temporary files start with ``.tmp-`` and end in ``.partial``, so a crash mid-write never leaves
+a half-written file under the real name.
 """
 
 from __future__ import annotations
@@ -11,9 +11,6 @@ import os
 import uuid
 from pathlib import Path
 from typing import Any
-
-import pyarrow as pa
-import pyarrow.parquet as pq
 
 
 def _tmp_path(path: Path) -> Path:
@@ -49,16 +46,3 @@ def atomic_write_json(path: Path, obj: Any) -> Path:
     return atomic_write_text(
         path, json.dumps(obj, indent=2, ensure_ascii=False, default=str) + "\n"
     )
-
-
-def atomic_write_parquet(path: Path, table: pa.Table) -> Path:
-    """Write ``table`` as zstd Parquet at ``path`` atomically."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = _tmp_path(path)
-    pq.write_table(table, tmp, compression="zstd")
-    with open(tmp, "rb+") as fh:
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
-    fsync_dir(path.parent)
-    return path

@@ -9,8 +9,7 @@ from al_core.storage.workspace import Workspace
 
 def workspace_status(ws: Workspace) -> dict[str, Any]:
     """Counts of the pool, labels, quarantine and iterations (JSON-serializable)."""
-    con = ws.connect()
-    try:
+    with ws.reading() as con:
 
         def one(sql: str) -> Any:
             return con.execute(sql).fetchone()[0]
@@ -32,7 +31,7 @@ def workspace_status(ws: Workspace) -> dict[str, Any]:
             "ORDER BY iteration DESC, finished_at DESC LIMIT 1"
         ).fetchone()
         status = {
-            "workspace": str(ws.path),
+            "workspace": ws.uri,
             "labels": list(ws.config.labels),
             "multi_label": ws.config.multi_label,
             "label_policy": ws.config.label_policy,
@@ -62,6 +61,4 @@ def workspace_status(ws: Workspace) -> dict[str, Any]:
                 "stop_reason": last[5],
             },
         }
-    finally:
-        con.close()
     return status

@@ -1,32 +1,31 @@
-"""A workspace: one folder holding the config, the Parquet tables, caches and the queue.
+"""A workspace: the config, the tables, the caches and the queue, in a folder or an object store.
 
-Layout::
+Layout (relative to the workspace root, a local folder or ``s3://bucket/prefix``)::
 
-    WORKSPACE/
-      alflow.json                 config (label set, columns, active-learning defaults)
-      tables/<table>/part-*.parquet   append-only tables (schemas in storage/schema.py)
-      embeddings/<model>/part-*.parquet   embedding cache keyed by content hash
-      models/ queue/ reports/     artefacts of the pipeline
-      .staging/<tx>/              transactions being committed (see Transaction)
-      .lock                       one writer at a time
+    alflow.json                 config (label set, columns, active-learning defaults)
+    tables/<table>/             Delta tables (schemas in storage/schema.py), append-only
+    _alflow/commits/            the workspace commit log (see storage/commits.py)
+    _alflow/lock/               the writer lease (object stores only)
+    embeddings/<model>/         embedding cache (a Delta table per model)
+    models/ queue/ reports/     artefacts of the pipeline
+    .lock .run.lock             writer and run locks (local folders only)
 
-Parquet is the source of truth. Writes happen in transactions: every part of a transaction is
-first written to ``.staging/<tx>/``; a ``COMMITTED`` marker is then renamed into place, and only
-after that are the parts renamed into their table folders. A crash before the marker loses the
-whole transaction; a crash after it is rolled forward by the next writer. Readers query the
-tables through DuckDB views over the Parquet globs; hidden temporary files never match.
+Writes happen in transactions (:meth:`Workspace.transaction`): each table of the transaction
+gets one Delta commit, then one marker in the commit log makes them all visible at once.
+Readers (:meth:`Workspace.connect`, :meth:`query`) open every table at the latest marker's
+versions through DuckDB, so they see each transaction wholly or not at all, never a directory
+listing. A crash between the table commits and the marker is repaired by the next writer.
 """
 
 from __future__ import annotations
 
 import contextlib
-import fcntl
-import hashlib
+import logging
 import os
-import shutil
+import re
 import signal
-import time
-import uuid
+import threading
+from collections import defaultdict
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -36,18 +35,20 @@ import duckdb
 import pandas as pd
 import pyarrow as pa
 
-from al_core.errors import WorkspaceError
-from al_core.storage.atomic import (
-    atomic_write_bytes,
-    atomic_write_json,
-    atomic_write_parquet,
-    fsync_dir,
-)
+from al_core.errors import ConfigError, WorkspaceError
+from al_core.storage import delta
+from al_core.storage.commits import COMMITS_KEY, CommitLog, Recovery, Snapshot, new_tx_id, recover
 from al_core.storage.config import CONFIG_NAME, WorkspaceConfig
+from al_core.storage.location import Location
+from al_core.storage.locks import FileLock, LeaseLock
 from al_core.storage.schema import SCHEMAS, TABLES
 
-COMMIT_MARKER = "COMMITTED"
 LOCK_TIMEOUT_S = float(os.environ.get("ALFLOW_LOCK_TIMEOUT", "30"))
+LEASE_KEY = "_alflow/lock"
+# Compact a table once this many data files have accumulated (appends add one file each).
+COMPACT_AT_FILES = int(os.environ.get("ALFLOW_COMPACT_AT_FILES", "64"))
+
+log = logging.getLogger("al_core.storage")
 
 
 def utcnow() -> datetime:
@@ -77,11 +78,14 @@ def to_table(name: str, data: pd.DataFrame | pa.Table | list[dict[str, Any]]) ->
 
 
 class Transaction:
-    """Parts to append atomically to several tables; see the module docstring."""
+    """Rows to append to several tables atomically; see the module docstring."""
 
-    def __init__(self, workspace: Workspace) -> None:
+    def __init__(self, workspace: Workspace, kind: str = "write", what: str = "") -> None:
         self.workspace = workspace
+        self.kind = kind
+        self.what = what
         self.parts: list[tuple[str, pa.Table]] = []
+        self.snapshot: Snapshot | None = None  # the marker written by commit()
 
     def append(self, table: str, rows: pd.DataFrame | pa.Table | list[dict[str, Any]]) -> None:
         if table not in SCHEMAS:
@@ -90,188 +94,368 @@ class Transaction:
         if t.num_rows:
             self.parts.append((table, t))
 
-    def commit(self) -> None:
+    def commit(self) -> Snapshot | None:
         if not self.parts:
-            return
-        ws = self.workspace
-        txid = f"{utcnow():%Y%m%dT%H%M%S%f}-{uuid.uuid4().hex[:8]}"
-        staging = ws.path / ".staging" / txid
-        staging.mkdir(parents=True)
-        for k, (table, t) in enumerate(self.parts):
-            atomic_write_parquet(staging / f"{table}__part-{txid}-{k:03d}.parquet", t)
-            crashpoint("staged-part")
-        atomic_write_bytes(staging / COMMIT_MARKER, b"")
-        crashpoint("committed")
-        ws._apply_staged(staging)
+            return None
+        self.snapshot = self.workspace._commit(self.parts, self.kind, self.what)
+        return self.snapshot
 
 
 class Workspace:
     """Open with :meth:`Workspace.open` or create with :meth:`Workspace.init`."""
 
-    def __init__(self, path: Path, config: WorkspaceConfig) -> None:
-        self.path = Path(path)
+    def __init__(self, location: Location | str | Path, config: WorkspaceConfig) -> None:
+        self.location = location if isinstance(location, Location) else Location(location)
         self.config = config
+        self.recoveries: list[Recovery] = []
+        self._log = CommitLog(self.location)
+        self._handles: dict[str, Any] = {}  # table -> latest open DeltaTable (writers)
+        self._datasets: dict[str, tuple[int, Any]] = {}  # table -> (version, Arrow dataset)
+        if self.location.remote:
+            self._writer_lock: FileLock | LeaseLock = _lease_for(self.location, LEASE_KEY)
+        else:
+            self._writer_lock = FileLock(self.location.local(".lock"))
+
+    def __repr__(self) -> str:
+        return f"Workspace({self.uri!r})"
+
+    @property
+    def uri(self) -> str:
+        return self.location.uri
+
+    @property
+    def path(self) -> Path:
+        """The local folder of a local workspace (object-store workspaces have none)."""
+        return self.location.local()
+
+    def table_uri(self, table: str) -> str:
+        return self.location.uri_of("tables", table)
 
     # -- life cycle -------------------------------------------------------------------------
     @classmethod
     def init(cls, path: str | Path, config: WorkspaceConfig) -> Workspace:
-        path = Path(path)
-        if (path / CONFIG_NAME).exists():
-            raise WorkspaceError(f"{path} is already an alflow workspace")
-        if path.exists() and not path.is_dir():
-            raise WorkspaceError(f"{path} exists and is not a folder")
-        if path.exists() and any(path.iterdir()):
-            raise WorkspaceError(f"{path} is not empty; choose a new or empty folder")
-        path.mkdir(parents=True, exist_ok=True)
-        ws = cls(path, config)
-        ws._write_schema_parts()
-        for sub in ("embeddings", "models", "queue", "reports"):
-            (path / sub).mkdir(exist_ok=True)
-        atomic_write_json(path / CONFIG_NAME, config.to_dict())
-        return ws
-
-    def _write_schema_parts(self) -> None:
-        """An empty part per table with the current schema, named by the schema's hash.
-
-        The DuckDB views read parts with ``union_by_name``, so this makes every column of the
-        current schema resolve before any data exists, and in a workspace written by an older
-        alflow whose tables lacked a column added since (older rows read it as NULL).
-        """
+        loc = Location(path)
+        if loc.is_file(CONFIG_NAME):
+            raise WorkspaceError(f"{loc} is already an alflow workspace")
+        loc.check_delta_safe()
+        if loc.local_path is not None and loc.local_path.exists() and not loc.local_path.is_dir():
+            raise WorkspaceError(f"{loc} exists and is not a folder")
+        if not loc.is_empty():
+            raise WorkspaceError(f"{loc} is not empty; choose a new or empty folder")
+        loc.makedirs()
+        ws = cls(loc, config)
+        versions = {}
         for table in TABLES:
-            schema = SCHEMAS[table]
-            digest = hashlib.sha256(schema.to_string().encode()).hexdigest()[:12]
-            part = self.path / "tables" / table / f"part-00000000-schema-{digest}.parquet"
-            if not part.exists():
-                atomic_write_parquet(part, schema.empty_table())
+            versions[table] = delta.create_table(
+                ws.table_uri(table), SCHEMAS[table], loc.storage_options
+            ).version()
+        ws._log.create(versions)
+        for sub in ("embeddings", "models", "queue", "reports"):
+            loc.makedirs(sub)
+        loc.write_json(CONFIG_NAME, config.to_dict())  # last: until now it is no workspace
+        return ws
 
     @classmethod
     def open(cls, path: str | Path) -> Workspace:
-        path = Path(path)
-        if not (path / CONFIG_NAME).is_file():
+        loc = Location(path)
+        if not loc.is_file(CONFIG_NAME):
             raise WorkspaceError(
-                f"{path} is not an alflow workspace (no {CONFIG_NAME}); "
-                f"create one with `alflow init {path} --labels ...`"
+                f"{loc} is not an alflow workspace (no {CONFIG_NAME}); "
+                f"create one with `alflow init {loc} --labels ...`"
             )
-        ws = cls(path, WorkspaceConfig.load(path / CONFIG_NAME))
-        for table in TABLES:
-            if not (path / "tables" / table).is_dir():
-                raise WorkspaceError(f"{path} is damaged: table folder {table!r} is missing")
-        ws._recover_if_idle()
-        ws._write_schema_parts()
+        loc.check_delta_safe()
+        config = _load_config(loc)
+        ws = cls(loc, config)
+        if not ws._log.exists():
+            if loc.exists("tables"):
+                raise WorkspaceError(
+                    f"{loc} was written by an older alflow (Parquet parts without a commit "
+                    f"log); convert it once with `alflow migrate {loc}`"
+                )
+            raise WorkspaceError(f"{loc} is damaged: its commit log {COMMITS_KEY} is missing")
+        if not loc.remote:
+            ws._recover_if_idle()
         return ws
+
+    def _recover_if_idle(self) -> None:
+        """Repair a crashed writer's leftovers now, unless another writer is busy.
+
+        Local workspaces only: the check is a few directory listings under a ``flock``. On an
+        object store taking the lease costs two commits, so there the next writer repairs
+        (readers never see the leftovers either way).
+        """
+        with contextlib.suppress(WorkspaceError), self.lock(timeout=0):
+            pass
 
     def save_config(self) -> None:
         with self.lock():
-            atomic_write_json(self.path / CONFIG_NAME, self.config.to_dict())
+            self.location.write_json(CONFIG_NAME, self.config.to_dict())
 
-    # -- writing ----------------------------------------------------------------------------
+    # -- locks ------------------------------------------------------------------------------
     @contextlib.contextmanager
     def lock(self, timeout: float | None = None) -> Iterator[None]:
-        """Hold the workspace's writer lock (re-entrant within one process)."""
-        if getattr(self, "_lock_depth", 0):
-            self._lock_depth += 1
+        """Hold the workspace's writer lock (re-entrant per thread, per workspace location).
+
+        Taking it repairs whatever a crashed writer left (see :mod:`al_core.storage.commits`)
+        and logs what was repaired.
+        """
+        timeout = LOCK_TIMEOUT_S if timeout is None else timeout
+        with self._writer_lock.hold(timeout) as first:
+            if not first:
+                yield
+                return
             try:
+                self._set_snapshot(self._repair())
                 yield
             finally:
-                self._lock_depth -= 1
-            return
-        timeout = LOCK_TIMEOUT_S if timeout is None else timeout
-        fh = open(self.path / ".lock", "a+")
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    fh.close()
-                    raise WorkspaceError(
-                        f"workspace {self.path} is locked by another alflow process; "
-                        "try again when it has finished"
-                    ) from None
-                time.sleep(0.05)
-        self._lock_depth = 1
-        try:
-            self._recover()
-            yield
-        finally:
-            self._lock_depth = 0
-            fcntl.flock(fh, fcntl.LOCK_UN)
-            fh.close()
+                _WRITER_SNAPSHOTS.pop(self.uri, None)
+
+    def _snapshot_for_write(self) -> Snapshot:
+        """The state a writer builds on; only valid while the writer lock is held."""
+        return _WRITER_SNAPSHOTS[self.uri]
+
+    def _set_snapshot(self, snapshot: Snapshot) -> None:
+        _WRITER_SNAPSHOTS[self.uri] = snapshot
+
+    def _repair(self) -> Snapshot:
+        snapshot = self._log.latest()
+        openers = {t: (lambda t=t: self._latest_handle(t)) for t in TABLES}
+        snapshot, recovery = recover(self._log, openers, snapshot)
+        if recovery is not None:
+            self.recoveries.append(recovery)
+            log.warning("%s: %s", self.uri, recovery.message())
+        return snapshot
 
     @contextlib.contextmanager
     def run_lock(self, what: str = "an iteration") -> Iterator[None]:
-        """One pipeline run at a time per workspace (separate from the short writer lock)."""
-        fh = open(self.path / ".run.lock", "a+")
+        """One pipeline run at a time per workspace (separate from the short writer lock).
+
+        Local file lock; for an object-store workspace it guards this machine only, and the
+        iteration's record re-checks under the writer lock that no other run recorded first.
+        """
+        if self.location.remote:
+            path = self.location.cache_dir() / ".run.lock"
+            path.parent.mkdir(parents=True, exist_ok=True)
+        else:
+            path = self.location.local(".run.lock")
+        lock = FileLock(path, what)
         try:
-            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            fh.close()
+            ctx = lock.hold(timeout=0)
+            ctx.__enter__()
+        except WorkspaceError:
             raise WorkspaceError(
-                f"{what} is already running on workspace {self.path}; wait for it to finish"
+                f"{what} is already running on workspace {self.uri}; wait for it to finish"
             ) from None
         try:
             yield
         finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
-            fh.close()
+            ctx.__exit__(None, None, None)
 
     @contextlib.contextmanager
-    def transaction(self) -> Iterator[Transaction]:
+    def transaction(self, kind: str = "write", what: str = "") -> Iterator[Transaction]:
         """Collect appends; they become visible together when the block exits without error."""
         with self.lock():
-            tx = Transaction(self)
+            tx = Transaction(self, kind, what)
             yield tx
             tx.commit()
 
-    def _apply_staged(self, staging: Path) -> None:
-        for part in sorted(staging.glob("*.parquet")):
-            table, name = part.name.split("__", 1)
-            target = self.path / "tables" / table / name
-            if not target.exists():
-                os.replace(part, target)
-                fsync_dir(target.parent)
-        shutil.rmtree(staging)
+    # -- writing ----------------------------------------------------------------------------
+    def _latest_handle(self, table: str):
+        dt = self._handles.get(table)
+        if dt is None:
+            uri = self.table_uri(table)
+            from deltalake import DeltaTable
 
-    def _recover(self) -> None:
-        """Roll committed transactions forward, drop uncommitted ones and stray temp files."""
-        staging_root = self.path / ".staging"
-        if staging_root.is_dir():
-            for staging in sorted(p for p in staging_root.iterdir() if p.is_dir()):
-                if (staging / COMMIT_MARKER).exists():
-                    self._apply_staged(staging)
-                else:
-                    shutil.rmtree(staging)
-        for tmp in (self.path / "tables").glob("*/.tmp-*.partial"):
-            tmp.unlink(missing_ok=True)
+            if not DeltaTable.is_deltatable(uri, storage_options=self.location.storage_options):
+                # A table added by a newer alflow than the one that created the workspace.
+                delta.create_table(uri, SCHEMAS[table], self.location.storage_options)
+            dt = delta.open_table(uri, storage_options=self.location.storage_options)
+            self._handles[table] = dt
+        else:
+            dt.update_incremental()
+        return dt
 
-    def _recover_if_idle(self) -> None:
-        staging_root = self.path / ".staging"
-        if not staging_root.is_dir() or not any(staging_root.iterdir()):
-            return
-        with contextlib.suppress(WorkspaceError), self.lock(timeout=0):
-            pass  # lock() recovers; if another writer holds the lock it is mid-commit
+    def _commit(self, parts: list[tuple[str, pa.Table]], kind: str, what: str) -> Snapshot:
+        with self.lock():
+            snapshot = self._snapshot_for_write()
+            grouped: dict[str, list[pa.Table]] = defaultdict(list)
+            for table, data in parts:
+                grouped[table].append(data)
+            tables = sorted(grouped)
+            tx, seq = new_tx_id(), snapshot.seq + 1
+            summary = {"what": what or f"a {kind}", "rows": {}}
+            summary["rows"] = {t: sum(p.num_rows for p in grouped[t]) for t in tables}
+            meta = delta.commit_metadata(tx, seq, kind, tables, summary)
+            versions = dict(snapshot.versions)
+            try:
+                for k, table in enumerate(tables):
+                    dt = self._latest_handle(table)
+                    missing = delta.missing_columns(dt, SCHEMAS[table])
+                    if missing:
+                        delta.add_columns(dt, missing, meta)
+                    versions[table] = delta.append(dt, pa.concat_tables(grouped[table]), meta)
+                    if k == 0:
+                        crashpoint("staged-part")
+                crashpoint("committed")
+                if isinstance(self._writer_lock, LeaseLock) and not self._writer_lock.still_held():
+                    raise WorkspaceError(
+                        f"lost the writer lease on {self.uri} (another writer took it after it "
+                        "expired); nothing was committed"
+                    )
+                new = self._log.record(tx, seq, kind, versions, summary)
+            except BaseException:
+                # Undo the table commits of this transaction before anyone builds on them.
+                with contextlib.suppress(Exception):
+                    openers = {t: (lambda t=t: self._latest_handle(t)) for t in TABLES}
+                    self._set_snapshot(recover(self._log, openers, snapshot)[0])
+                raise
+            self._set_snapshot(new)
+            self._maybe_compact(tables)
+            return self._snapshot_for_write()
+
+    def _maybe_compact(self, tables: list[str]) -> None:
+        busy = [t for t in tables if len(self._latest_handle(t).file_uris()) >= COMPACT_AT_FILES]
+        if busy:
+            self.compact(busy)
+
+    def compact(self, tables: list[str] | None = None) -> dict[str, int]:
+        """Merge each table's small files into few large ones (one marked transaction).
+
+        Readers of older versions keep working (the old files stay until :meth:`vacuum`).
+        Returns the number of files removed per table.
+        """
+        from deltalake import CommitProperties
+
+        with self.lock():
+            snapshot = self._snapshot_for_write()
+            todo = [t for t in (tables or TABLES) if len(self._latest_handle(t).file_uris()) > 1]
+            if not todo:
+                return {}
+            tx, seq = new_tx_id(), snapshot.seq + 1
+            summary = {"what": "a compaction"}
+            meta = delta.commit_metadata(tx, seq, "compact", todo, summary)
+            versions = dict(snapshot.versions)
+            removed: dict[str, int] = {}
+            for table in todo:
+                dt = self._latest_handle(table)
+                metrics = dt.optimize.compact(
+                    commit_properties=CommitProperties(custom_metadata=meta)
+                )
+                versions[table] = dt.version()
+                removed[table] = int(metrics.get("numFilesRemoved", 0))
+            self._set_snapshot(self._log.record(tx, seq, "compact", versions, summary))
+            return removed
+
+    def vacuum(self, retention_hours: float = 168.0) -> dict[str, int]:
+        """Delete data files no version newer than ``retention_hours`` needs (default 7 days).
+
+        Time travel to versions older than the retention stops working for those files.
+        """
+        deleted: dict[str, int] = {}
+        with self.lock():
+            for table in TABLES:
+                dt = self._latest_handle(table)
+                files = dt.vacuum(
+                    retention_hours=int(retention_hours),
+                    enforce_retention_duration=False,
+                    dry_run=False,
+                )
+                deleted[table] = len(files)
+        return deleted
 
     # -- reading ----------------------------------------------------------------------------
-    def connect(self) -> duckdb.DuckDBPyConnection:
-        """An in-memory DuckDB connection with one view per table and the label views."""
-        con = duckdb.connect()
-        for table in TABLES:
-            glob = str(self.path / "tables" / table / "*.parquet").replace("'", "''")
-            con.execute(
-                f"CREATE VIEW {table} AS SELECT * FROM read_parquet('{glob}', union_by_name=true)"
-            )
-        from al_core.labels.policy import create_label_views
+    def history(self) -> list[dict[str, Any]]:
+        """Every committed transaction (seq, tx, kind, versions, summary, created_at)."""
+        return self._log.history()
 
-        create_label_views(con, self.config.label_policy)
+    def snapshot(self) -> Snapshot:
+        """The latest committed state (the writer's own, inside a transaction)."""
+        if self._writer_lock.held_by_me():
+            return _WRITER_SNAPSHOTS.get(self.uri) or self._log.latest()
+        return self._log.latest()
+
+    def _dataset(self, table: str, version: int):
+        cached = self._datasets.get(table)
+        if cached is not None and cached[0] == version:
+            return cached[1]
+        dt = delta.open_table(
+            self.table_uri(table), version, storage_options=self.location.storage_options
+        )
+        ds = dt.to_pyarrow_dataset()
+        self._datasets[table] = (version, ds)
+        return ds
+
+    def connect(self, snapshot: Snapshot | None = None) -> duckdb.DuckDBPyConnection:
+        """A new in-memory DuckDB connection with one view per table and the label views.
+
+        Every table is read at the versions of ``snapshot`` (default: the latest marker). The
+        caller closes it; :meth:`query`, :meth:`scalar` and :meth:`reading` reuse a cached
+        connection per thread instead (opening one costs tens of milliseconds).
+        """
+        con = duckdb.connect()
+        self._sync_views(con, {}, snapshot or self.snapshot())
         return con
 
-    def query(self, sql: str, params: list[Any] | None = None) -> pd.DataFrame:
-        con = self.connect()
+    @contextlib.contextmanager
+    def reading(self, snapshot: Snapshot | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
+        """This thread's cached connection, its views at ``snapshot`` (default: the latest).
+
+        A missing or unreadable data file raises a one-line :class:`WorkspaceError`.
+        """
+        key = (self.uri, self.config.label_policy, threading.get_ident())
+        con, registered = _CONNECTIONS.get(key) or (None, {})
+        if con is None:
+            con = duckdb.connect()
+            _CONNECTIONS[key] = (con, registered)
+        self._sync_views(con, registered, snapshot or self.snapshot())
         try:
+            yield con
+        except (duckdb.Error, OSError, pa.ArrowException) as exc:
+            raise self.explain_read_error(exc) from exc
+
+    def _sync_views(
+        self, con: duckdb.DuckDBPyConnection, registered: dict[str, int], snapshot: Snapshot
+    ) -> None:
+        """(Re)register each table whose version differs from what ``con`` has."""
+        fresh = not registered
+        for table in TABLES:
+            version = snapshot.versions.get(table, -1)
+            if registered.get(table) == version:
+                continue
+            if version < 0:
+                con.register(table, SCHEMAS[table].empty_table())
+            else:
+                ds = self._dataset(table, version)
+                missing = [f for f in SCHEMAS[table] if f.name not in ds.schema.names]
+                if missing:  # written before a column existed: the view adds it as NULL
+                    con.register(f"_raw_{table}", ds)
+                    cols = ", ".join(
+                        f'NULL::{_duck_type(con, f.type)} AS "{f.name}"'
+                        if f in missing
+                        else f'"{f.name}"'
+                        for f in SCHEMAS[table]
+                    )
+                    con.execute(
+                        f"CREATE OR REPLACE VIEW {table} AS SELECT {cols} FROM _raw_{table}"
+                    )
+                else:
+                    with contextlib.suppress(duckdb.Error):
+                        con.execute(f"DROP VIEW IF EXISTS {table}")
+                    con.register(table, ds)
+            registered[table] = version
+        if fresh:
+            from al_core.labels.policy import create_label_views
+
+            create_label_views(con, self.config.label_policy)
+
+    def query(self, sql: str, params: list[Any] | None = None) -> pd.DataFrame:
+        with self.reading() as con:
             return con.execute(sql, params or []).df()
-        finally:
-            con.close()
+
+    def scalar(self, sql: str, params: list[Any] | None = None) -> Any:
+        with self.reading() as con:
+            row = con.execute(sql, params or []).fetchone()
+            return row[0] if row else None
 
     def stored_values(self, table: str, column: str, values: list[str]) -> set[str]:
         """The subset of ``values`` already present in ``table.column`` (one query)."""
@@ -283,10 +467,51 @@ class Workspace:
         )
         return set(df[column])
 
-    def scalar(self, sql: str, params: list[Any] | None = None) -> Any:
-        con = self.connect()
-        try:
-            row = con.execute(sql, params or []).fetchone()
-            return row[0] if row else None
-        finally:
-            con.close()
+    def explain_read_error(self, exc: BaseException) -> BaseException:
+        """A one-line :class:`WorkspaceError` for a missing or unreadable data file."""
+        text = str(exc)
+        table = re.search(r"registered as '(?:_raw_)?([a-z_]+)'", text) or re.search(
+            r"tables/([a-z_]+)/", text
+        )
+        name = re.search(r"([^\s'\"/]+\.parquet)", text)
+        if table is None or name is None:
+            return exc
+        missing = "No such file" in text or "not found" in text.lower()
+        return WorkspaceError(
+            f"table {table.group(1)} of workspace {self.uri}: data file {name.group(1)} is "
+            f"{'missing' if missing else 'unreadable'}; run `alflow check {self.uri}` to see "
+            "the damage and how to repair it"
+        )
+
+
+def _duck_type(con: duckdb.DuckDBPyConnection, t: pa.DataType) -> str:
+    return str(con.from_arrow(pa.table({"x": pa.nulls(0, t)})).types[0])
+
+
+def _load_config(loc: Location) -> WorkspaceConfig:
+    import json
+
+    try:
+        data = loc.read_json(CONFIG_NAME)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{loc.uri_of(CONFIG_NAME)} is not valid JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{loc.uri_of(CONFIG_NAME)} must hold a JSON object")
+    return WorkspaceConfig.from_dict(data)
+
+
+_LEASES: dict[str, LeaseLock] = {}
+# The state each writer builds on, per workspace URI, set while its lock is held (shared by
+# every Workspace object of that location in the process, as the lock is).
+_WRITER_SNAPSHOTS: dict[str, Snapshot] = {}
+# Cached reader connections per (workspace URI, label policy, thread), with the table
+# versions each has registered.
+_CONNECTIONS: dict[tuple[str, str, int], tuple[duckdb.DuckDBPyConnection, dict[str, int]]] = {}
+
+
+def _lease_for(location: Location, key: str) -> LeaseLock:
+    """One lease object per lock URI in a process, so re-entrancy spans Workspace objects."""
+    uri = location.uri_of(key)
+    if uri not in _LEASES:
+        _LEASES[uri] = LeaseLock(location, key)
+    return _LEASES[uri]

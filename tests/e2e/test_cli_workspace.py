@@ -66,7 +66,6 @@ def test_ingest_killed_mid_write_leaves_a_readable_workspace(tmp_path, point, vi
     r = run_alflow("ingest", ws, tmp_path / "big.csv", env={"ALFLOW_CRASHPOINT": point})
     assert r.returncode == -signal.SIGKILL
     st = status_json(ws)  # opening recovers: rolls back or forward
-    assert not any((ws / ".staging").iterdir())
     if visible:
         assert (st["pool_size"], st["labelled"], st["ingested_files"]) == (3000, 2000, 1)
         again = run_alflow("ingest", ws, tmp_path / "big.csv", check=True)

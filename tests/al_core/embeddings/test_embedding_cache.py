@@ -49,11 +49,11 @@ def test_incremental_texts_only_embed_the_new_ones(tmp_path, counting_cls):
     assert emb.calls == [TEXTS[:2], [TEXTS[2], TEXTS[3]]]
     assert cache.last_stats == {"texts": 4, "unique": 4, "cached": 2, "embedded": 2}
     np.testing.assert_array_equal(out, counting_cls().transform([TEXTS[i] for i in (1, 2, 0, 3)]))
-    assert len(cache.parts(emb.model_id)) == 2
+    assert len(cache.files(emb.model_id)) == 2
     assert cache.count(emb.model_id) == 4
     # Everything cached now: no call, no new part.
     cache.get_or_compute(emb, TEXTS)
-    assert len(emb.calls) == 2 and len(cache.parts(emb.model_id)) == 2
+    assert len(emb.calls) == 2 and len(cache.files(emb.model_id)) == 2
 
 
 def test_duplicate_texts_in_one_call_are_embedded_once(tmp_path, counting_cls):
@@ -78,7 +78,9 @@ def test_precomputed_hashes_are_used_and_checked(tmp_path, counting_cls):
         cache.get_or_compute(emb, TEXTS, content_hashes=content_hashes(TEXTS[:2]))
 
 
-def test_parts_are_atomic_parquet_with_the_documented_schema(tmp_path, counting_cls):
+def test_vectors_are_a_delta_table_with_the_documented_schema(tmp_path, counting_cls):
+    from deltalake import DeltaTable
+
     emb = counting_cls(model_id="org/Model name v2")
     cache = EmbeddingCache(tmp_path)
     cache.get_or_compute(emb, TEXTS[:2])
@@ -87,22 +89,22 @@ def test_parts_are_atomic_parquet_with_the_documented_schema(tmp_path, counting_
     assert model_dir.parent == tmp_path
     assert model_dir.name == model_slug(emb.model_id)
     assert "/" not in model_dir.name and " " not in model_dir.name
-    names = sorted(p.name for p in model_dir.iterdir())
-    assert names[0] == "model.json"
-    parts = names[1:]
-    assert len(parts) == 2
-    assert all(n.startswith("part-") and n.endswith(".parquet") for n in parts)
-    schema = pq.read_schema(model_dir / parts[0])
+    assert sorted(p.name for p in model_dir.iterdir()) == ["model.json", "vectors"]
+    dt = DeltaTable(str(model_dir / "vectors"))
+    assert dt.version() == 1  # one commit per call that embedded something
+    files = cache.files(emb.model_id)
+    assert len(files) == 2 and all(f.endswith(".parquet") for f in files)
+    schema = pq.read_schema(files[0])
     assert schema.field("content_hash").type == pa.string()
-    assert schema.field("vector").type == pa.list_(pa.float32(), 4)
-    table = pq.read_table(model_dir / parts[0])
-    assert table.column("content_hash").to_pylist() == content_hashes(TEXTS[:2])
+    assert schema.field("vector").type.value_type == pa.float32()
+    stored = dt.to_pyarrow_table()
+    assert sorted(stored.column("content_hash").to_pylist()) == sorted(content_hashes(TEXTS))
     assert cache.model_ids() == ["org/Model name v2"]
 
-    # A crashed writer's leftover is invisible to readers.
-    (model_dir / f".tmp-{parts[0]}-deadbeef.partial").write_bytes(b"garbage")
+    # A file no commit names (e.g. left by a crashed writer) is invisible to readers.
+    (model_dir / "vectors" / "part-stray.parquet").write_bytes(b"garbage")
     assert cache.count(emb.model_id) == 4
-    assert len(cache.parts(emb.model_id)) == 2
+    assert len(cache.files(emb.model_id)) == 2
     again = counting_cls(model_id="org/Model name v2")
     cache.get_or_compute(again, TEXTS)
     assert again.calls == []
@@ -129,19 +131,16 @@ def test_dimension_mismatch_is_a_clear_error(tmp_path, counting_cls):
     assert cache.dimension(wider.model_id) == 4
 
 
-def test_foreign_part_with_other_dimension_is_detected(tmp_path, counting_cls):
+def test_stored_vectors_of_another_dimension_are_detected(tmp_path, counting_cls):
+    from deltalake import write_deltalake
+
     cache = EmbeddingCache(tmp_path)
     emb = counting_cls(dim=4)
     cache.get_or_compute(emb, TEXTS[:2])
-    bad = pa.table(
-        {
-            "content_hash": ["x"],
-            "vector": pa.FixedSizeListArray.from_arrays(pa.array([0.0] * 3, pa.float32()), 3),
-        }
-    )
-    pq.write_table(bad, cache.model_dir(emb.model_id) / "part-zzz.parquet")
-    with pytest.raises(DimensionMismatchError, match="part-zzz"):
-        cache.get_or_compute(emb, TEXTS)
+    bad = pa.table({"content_hash": ["x"], "vector": pa.array([[0.0] * 3], pa.list_(pa.float32()))})
+    write_deltalake(cache.table_uri(emb.model_id), bad, mode="append")
+    with pytest.raises(DimensionMismatchError, match="3-d"):
+        cache.get_or_compute(emb, TEXTS + ["x"], content_hashes=content_hashes(TEXTS) + ["x"])
 
 
 def test_rejects_non_cacheable_embedders(tmp_path):
@@ -155,7 +154,7 @@ def test_empty_input(tmp_path, counting_cls):
     assert cache.get_or_compute(emb, []).shape == (0, 4)  # asks the embedder
     cache.get_or_compute(emb, TEXTS[:1])
     assert cache.get_or_compute(emb, []).shape == (0, 4)
-    assert cache.parts(emb.model_id) and len(cache.parts(emb.model_id)) == 1
+    assert cache.files(emb.model_id) and len(cache.files(emb.model_id)) == 1
 
 
 def test_compact_merges_parts_and_drops_duplicates(tmp_path, counting_cls):
@@ -165,10 +164,11 @@ def test_compact_merges_parts_and_drops_duplicates(tmp_path, counting_cls):
     cache.get_or_compute(emb, TEXTS[3:])
     # Simulate a concurrent writer that appended an already-cached text.
     cache.put(emb.model_id, content_hashes(TEXTS[:1]), emb.transform(TEXTS[:1]))
-    assert len(cache.parts(emb.model_id)) == 3 and cache.count(emb.model_id) == 4
+    assert len(cache.files(emb.model_id)) == 3 and cache.count(emb.model_id) == 4
     cache.compact(emb.model_id)
-    assert len(cache.parts(emb.model_id)) == 1
-    assert pq.read_metadata(cache.parts(emb.model_id)[0]).num_rows == 4
+    assert len(cache.files(emb.model_id)) == 1
+    assert pq.read_metadata(cache.files(emb.model_id)[0]).num_rows == 4
+    assert cache.count(emb.model_id) == 4
     after = cache.get_or_compute(counting_cls(), TEXTS[:3])
     np.testing.assert_array_equal(before, after)
 

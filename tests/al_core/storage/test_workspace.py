@@ -1,11 +1,11 @@
 import json
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
 from al_core.errors import ConfigError, WorkspaceError
 from al_core.storage import SCHEMAS, TABLES, Workspace, WorkspaceConfig, utcnow
-from al_core.storage.atomic import atomic_write_parquet
 
 
 def _pool_row(i, text="t", role="pool"):
@@ -76,7 +76,9 @@ def test_transaction_appends_to_several_tables_together(make_workspace):
         tx.append("label_events", [_event(1, ["pos"])])
     assert ws.scalar("SELECT count(*) FROM pool") == 2
     assert ws.scalar("SELECT count(*) FROM label_events") == 1
-    assert not any((ws.path / ".staging").iterdir())
+    # One marker made both appends visible together.
+    assert ws.snapshot().seq == 1 and ws.snapshot().kind == "write"
+    assert ws.history()[-1]["seq"] == 1
 
 
 def test_failed_transaction_writes_nothing(make_workspace):
@@ -85,31 +87,7 @@ def test_failed_transaction_writes_nothing(make_workspace):
         tx.append("pool", [_pool_row(1)])
         raise RuntimeError("boom")
     assert ws.scalar("SELECT count(*) FROM pool") == 0
-
-
-def test_recovery_rolls_back_uncommitted_and_forward_committed(make_workspace):
-    ws = make_workspace()
-    staging = ws.path / ".staging"
-    from al_core.storage.workspace import to_table
-
-    uncommitted = staging / "tx-a"
-    atomic_write_parquet(uncommitted / "pool__part-a.parquet", to_table("pool", [_pool_row(1)]))
-    committed = staging / "tx-b"
-    atomic_write_parquet(committed / "pool__part-b.parquet", to_table("pool", [_pool_row(2)]))
-    (committed / "COMMITTED").write_bytes(b"")
-    (ws.path / "tables" / "pool" / ".tmp-x.parquet-1.partial").write_bytes(b"junk")
-    ws = Workspace.open(ws.path)
-    assert ws.query("SELECT id FROM pool").id.tolist() == ["2"]
-    assert not uncommitted.exists() and not committed.exists()
-    assert not list((ws.path / "tables" / "pool").glob(".tmp-*"))
-
-
-def test_second_writer_gets_clear_error(make_workspace):
-    ws = make_workspace()
-    other = Workspace.open(ws.path)
-    with ws.lock(), pytest.raises(WorkspaceError, match="locked by another"):
-        with other.lock(timeout=0.1):
-            pass
+    assert ws.snapshot().seq == 0
 
 
 def test_latest_policy_relabel_and_skip(make_workspace):
@@ -156,30 +134,79 @@ def test_majority_policy_and_disagreements(make_workspace):
     assert dis.id.tolist() == ["1"] and dis.n_distinct.tolist() == [2]
 
 
-def test_parts_are_plain_zstd_parquet(make_workspace):
+def test_data_files_are_zstd_parquet_named_by_the_log(make_workspace):
+    from deltalake import DeltaTable
+
     ws = make_workspace()
     with ws.transaction() as tx:
         tx.append("pool", [_pool_row(1)])
-    parts = [
-        p for p in (ws.path / "tables" / "pool").glob("part-*.parquet") if "schema" not in p.name
-    ]
-    assert len(parts) == 1
-    meta = pq.ParquetFile(parts[0]).metadata
+    dt = DeltaTable(ws.table_uri("pool"))
+    files = dt.file_uris()
+    assert len(files) == 1
+    meta = pq.ParquetFile(files[0]).metadata
     assert meta.row_group(0).column(0).compression == "ZSTD"
+    # A stray Parquet file that no commit names is not part of the table.
+    stray = ws.path / "tables" / "pool" / "part-stray.parquet"
+    pq.write_table(pa.table({"id": ["x"]}), stray)
+    assert ws.query("SELECT id FROM pool").id.tolist() == ["1"]
 
 
-def test_workspace_from_an_older_schema_gains_new_columns(make_workspace):
-    """A table written before a column was added still reads, with the column as NULL."""
-    import pyarrow as pa
+def test_glob_characters_in_the_path_do_not_mix_workspaces(tmp_path):
+    """Regression (issue 6, item 1): `ws[1]` used to read the tables of `ws1`.
+
+    Tables are now found through their Delta logs, never by a glob, so `*` and `?` are plain
+    characters; Delta Lake cannot store tables under a path with `[`, `]`, `^`, `|` or `\\`,
+    so those are refused with a one-line reason instead of mixing workspaces up.
+    """
+    plain = Workspace.init(tmp_path / "ws1", WorkspaceConfig(labels=["a", "b"]))
+    star = Workspace.init(tmp_path / "w*s?", WorkspaceConfig(labels=["a", "b"]))
+    starred = Workspace.init(tmp_path / "ws*", WorkspaceConfig(labels=["a", "b"]))
+    with plain.transaction() as tx:
+        tx.append("pool", [_pool_row(1), _pool_row(2)])
+    with star.transaction() as tx:
+        tx.append("pool", [_pool_row(7)])
+    assert Workspace.open(tmp_path / "w*s?").query("SELECT id FROM pool").id.tolist() == ["7"]
+    assert Workspace.open(tmp_path / "ws*").scalar("SELECT count(*) FROM pool") == 0
+    assert sorted(Workspace.open(tmp_path / "ws1").query("SELECT id FROM pool").id) == ["1", "2"]
+    assert starred.uri.endswith("ws*")
+    with pytest.raises(WorkspaceError, match=r"contains '\['.*choose another folder name"):
+        Workspace.init(tmp_path / "ws[1]", WorkspaceConfig(labels=["a", "b"]))
+    assert not (tmp_path / "ws[1]").exists()
+
+
+def test_a_table_from_an_older_schema_reads_new_columns_as_null(make_workspace):
+    """A column added by a newer alflow reads as NULL in old rows; the next write adds it."""
+    from deltalake import DeltaTable, write_deltalake
 
     ws = make_workspace()
-    folder = ws.path / "tables" / "iterations"
-    for part in folder.glob("*.parquet"):
-        part.unlink()
     old = SCHEMAS["iterations"].remove(SCHEMAS["iterations"].get_field_index("labels_until"))
+    uri = ws.table_uri("iterations")
     row = {f.name: None for f in old}
     row.update(iteration=1, status="completed")
-    atomic_write_parquet(folder / "part-old.parquet", pa.Table.from_pylist([row], schema=old))
+    write_deltalake(
+        uri, pa.Table.from_pylist([row], schema=old), mode="overwrite", schema_mode="overwrite"
+    )
+    # Make the commit log point at the rewritten version, as an older alflow would have.
+    from al_core.storage import delta
+
+    snap = ws.snapshot()
+    versions = {**snap.versions, "iterations": DeltaTable(uri).version()}
+    ws._log.record("old", snap.seq + 1, "write", versions, {})
     ws = Workspace.open(ws.path)
     df = ws.query("SELECT iteration, labels_until FROM iterations")
     assert df.iteration.tolist() == [1] and df.labels_until.isna().all()
+    assert "labels_until" not in pa.schema(DeltaTable(uri).schema()).names
+    with ws.transaction() as tx:
+        tx.append("iterations", [{"iteration": 2, "status": "completed", "labels_until": utcnow()}])
+    assert "labels_until" in pa.schema(DeltaTable(uri).schema()).names
+    df = ws.query("SELECT iteration, labels_until FROM iterations ORDER BY iteration")
+    assert df.iteration.tolist() == [1, 2] and df.labels_until.isna().tolist() == [True, False]
+    assert delta.META_KIND  # the helper module is importable on its own
+
+
+def test_open_of_an_old_parquet_parts_workspace_asks_for_migrate(tmp_path):
+    root = tmp_path / "old"
+    (root / "tables" / "pool").mkdir(parents=True)
+    (root / "alflow.json").write_text(json.dumps({"labels": ["a", "b"]}))
+    with pytest.raises(WorkspaceError, match="alflow migrate"):
+        Workspace.open(root)
