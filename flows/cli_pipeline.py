@@ -40,15 +40,20 @@ def iterate(
     from al_core.pipeline import resolve_settings
     from al_core.storage import Workspace
 
-    # Fail fast on a bad workspace or name, before Prefect starts.
+    # Fail fast on a bad workspace or name, or a run already in progress, before Prefect
+    # starts (a failed flow would print Prefect's traceback before our one-line error). The
+    # lock is released again at once; the flow takes it for the whole run and checks again.
+    ws = Workspace.open(workspace)
     resolve_settings(
-        Workspace.open(workspace),
+        ws,
         strategy=strategy,
         classifier=classifier,
         embedder=embedder,
         batch_size=batch_size,
         min_new_labels=min_new_labels,
     )
+    with ws.run_lock():
+        pass
     if not as_json:
         err.print("starting the Prefect flow alflow-iteration ...", highlight=False)
     from flows.iteration import iteration_flow
