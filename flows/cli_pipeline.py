@@ -91,14 +91,11 @@ def iterate(
 
 
 def _import_line(rep: dict) -> str:
-    line = (
-        f"{rep['source']}: {rep['new']} new, {rep['changed']} changed, "
-        f"{rep['unchanged']} unchanged, {rep['skipped']} skipped, {rep['rejected']} rejected"
-    )
-    if rep.get("file_seen_before"):
-        line = f"{rep['source']}: imported before, nothing added"
-    elif rep["reasons"]:
-        line += " (" + ", ".join(f"{n} x {r}" for r, n in rep["reasons"].items()) + ")"
+    from al_core.pipeline.label_import import describe_import
+
+    line = describe_import(rep)
+    if rep["reasons"] and not rep.get("file_seen_before"):
+        line += "; rejected: " + ", ".join(f"{n} x {r}" for r, n in rep["reasons"].items())
     return line
 
 

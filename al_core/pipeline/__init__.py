@@ -23,6 +23,7 @@ _EXPORTS: dict[str, str] = {
     "queue_for": "export",
     "LabelImportReport": "label_import",
     "import_label_file": "label_import",
+    "import_label_rows": "label_import",
     "TrainedModel": "model",
     "ensure_embeddings": "model",
     "evaluate_model": "model",
@@ -50,6 +51,7 @@ __all__ = [
     "evaluate_model",
     "export_selection",
     "import_label_file",
+    "import_label_rows",
     "import_queue",
     "load_model",
     "loop_state",
@@ -79,7 +81,11 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:  # for type checkers and IDEs; at run time the names load lazily
     from al_core.pipeline.export import batch_id_for, export_selection, queue_for
-    from al_core.pipeline.label_import import LabelImportReport, import_label_file
+    from al_core.pipeline.label_import import (
+        LabelImportReport,
+        import_label_file,
+        import_label_rows,
+    )
     from al_core.pipeline.model import (
         TrainedModel,
         ensure_embeddings,
