@@ -201,9 +201,11 @@ def _complete(rows: pd.DataFrame) -> pd.DataFrame:
         if name not in rows.columns:
             rows[name] = value
     rows["id"] = rows["id"].fillna("").astype(str)
-    rows["labels"] = [
-        list(v) if isinstance(v, list | tuple | np.ndarray) else [] for v in rows.labels
-    ]
+    rows["labels"] = pd.Series(
+        [list(v) if isinstance(v, list | tuple | np.ndarray) else [] for v in rows.labels],
+        index=rows.index,
+        dtype=object,
+    )
     rows["annotator"] = rows["annotator"].fillna("unknown").astype(str)
     rows["skipped"] = rows["skipped"].fillna(False).astype(bool)
     rows["annotated_at"] = pd.to_datetime(rows["annotated_at"], utc=True).astype(
@@ -286,8 +288,11 @@ def _store(
             "annotated_at": fresh["annotated_at"],
         }
     )
-    events_table = pa.Table.from_pandas(
-        events, schema=SCHEMAS["label_events"], preserve_index=False
+    schema = SCHEMAS["label_events"]
+    events_table = (
+        pa.Table.from_pandas(events, schema=schema, preserve_index=False)
+        if len(events)
+        else schema.empty_table()
     )
     _classify(con, policy, fresh, events_table, report)
 

@@ -167,6 +167,15 @@ def test_a_file_whose_rows_are_all_rejected_is_logged(pool_ws, write_csv):
     assert pool_ws.scalar("SELECT count(*) FROM ingest_log WHERE kind = 'labels'") == 1
 
 
+def test_a_file_without_answers_is_logged(pool_ws, label_dir):
+    (label_dir / "empty.json").write_text("[]")
+    (label_dir / "open.json").write_text('[{"id": 1, "alflow_id": "p00", "text": "unanswered"}]')
+    for name in ("empty.json", "open.json"):
+        report = import_label_file(pool_ws, label_dir / name)
+        assert report.n_rows == 0 and report.accepted == report.rejected == 0
+    assert pool_ws.scalar("SELECT count(*) FROM ingest_log WHERE kind = 'labels'") == 2
+
+
 # --- re-imports and dedupe ----------------------------------------------------------------
 
 
