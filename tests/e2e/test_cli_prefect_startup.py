@@ -47,8 +47,8 @@ def test_a_second_iterate_fails_with_one_line_before_prefect_starts(make_workspa
     with ws.run_lock():  # an iteration in progress, as far as any other process can tell
         r = run_alflow("iterate", ws.path, env={"PREFECT_HOME": str(tmp_path / "prefect")})
     assert r.returncode == 1
-    assert r.stderr.strip().splitlines() == [
-        f"error: an iteration is already running on workspace {ws.path}; wait for it to finish"
-    ]
+    (line,) = r.stderr.strip().splitlines()
+    assert line.startswith("error: an iteration is already running on workspace ")
+    assert line.endswith("; wait for it to finish")
     assert "Traceback" not in r.stderr + r.stdout
     assert not (tmp_path / "prefect").exists()  # no Prefect server was started
