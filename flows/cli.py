@@ -10,10 +10,17 @@ import sys
 from pathlib import Path
 from typing import Annotated, Any
 
-# Offline and quiet by default; a user can override each of these in the environment.
+# Prefect's temporary server must answer within this many seconds. Prefect's default (20) is
+# too short for a first run on a busy machine: the server then creates and migrates its SQLite
+# database, which took 47 s of wall time here with both cores busy (a warm start took 31 s).
+PREFECT_STARTUP_TIMEOUT_S = "180"
+
+# Offline and quiet by default; a user can override each of these in the environment. They are
+# set before anything imports Prefect, which reads its settings once, at import.
 for _key, _value in {
     "HF_HUB_OFFLINE": "1",
     "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+    "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": PREFECT_STARTUP_TIMEOUT_S,
     "GX_ANALYTICS_ENABLED": "false",
     "DO_NOT_TRACK": "1",
 }.items():

@@ -40,15 +40,20 @@ def iterate(
     from al_core.pipeline import resolve_settings
     from al_core.storage import Workspace
 
-    # Fail fast on a bad workspace or name, before Prefect starts.
+    # Fail fast on a bad workspace or name, or a run already in progress, before Prefect
+    # starts (a failed flow would print Prefect's traceback before our one-line error). The
+    # lock is released again at once; the flow takes it for the whole run and checks again.
+    ws = Workspace.open(workspace)
     resolve_settings(
-        Workspace.open(workspace),
+        ws,
         strategy=strategy,
         classifier=classifier,
         embedder=embedder,
         batch_size=batch_size,
         min_new_labels=min_new_labels,
     )
+    with ws.run_lock():
+        pass
     if not as_json:
         err.print("starting the Prefect flow alflow-iteration ...", highlight=False)
     from flows.iteration import iteration_flow
@@ -86,14 +91,11 @@ def iterate(
 
 
 def _import_line(rep: dict) -> str:
-    line = (
-        f"{rep['source']}: {rep['new']} new, {rep['changed']} changed, "
-        f"{rep['unchanged']} unchanged, {rep['skipped']} skipped, {rep['rejected']} rejected"
-    )
-    if rep.get("file_seen_before"):
-        line = f"{rep['source']}: imported before, nothing added"
-    elif rep["reasons"]:
-        line += " (" + ", ".join(f"{n} x {r}" for r, n in rep["reasons"].items()) + ")"
+    from al_core.pipeline.label_import import describe_import
+
+    line = describe_import(rep)
+    if rep["reasons"] and not rep.get("file_seen_before"):
+        line += "; rejected: " + ", ".join(f"{n} x {r}" for r, n in rep["reasons"].items())
     return line
 
 

@@ -8,6 +8,9 @@ os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+# Prefect's temporary server may take far longer than its 20 s default to answer on a busy
+# machine (the CLI sets the same default); set before anything imports Prefect.
+os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
 
 from pathlib import Path  # noqa: E402
 
@@ -32,6 +35,16 @@ def make_workspace(tmp_path):
         return Workspace.init(tmp_path / "ws", WorkspaceConfig(labels=list(labels), **kwargs))
 
     return make
+
+
+@pytest.fixture(scope="session")
+def prefect_env(tmp_path_factory) -> dict[str, str]:
+    """Environment for ``alflow`` subprocesses that run flows: one ``PREFECT_HOME`` per session.
+
+    The first temporary Prefect server creates and migrates the SQLite database there; later
+    commands reuse it instead of paying the migration again in each test.
+    """
+    return {"PREFECT_HOME": str(tmp_path_factory.mktemp("prefect-home"))}
 
 
 @pytest.fixture(scope="session")

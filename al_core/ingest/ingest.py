@@ -4,11 +4,22 @@ Every row ends up in exactly one place: the pool (new text), nowhere (an exact d
 something stored, counted), or the quarantine table (with the reason). Rows that carry a label
 also add a label event with source ``import``. The whole batch is one transaction, and a file
 ingested before (same sha256) is not read again.
+
+Reading and the great-expectations checks of the rows themselves (text present and not too
+long, cells that are text, ids present and unique, labels in the label set) run *before* the
+workspace lock is taken, so parallel ingests do not wait for each other's validation. Under the
+lock, everything that depends on what is stored is checked against the workspace as it is at
+commit time: the file hash (a concurrent ingest of the same file), ids stored meanwhile with
+other text, and role conflicts.
+
+**Roles.** An item is either a training candidate (``pool``) or held-out evaluation data
+(``eval``), never both: a row whose id or text is already stored under the other role is
+quarantined as a role conflict (with a label, it would otherwise become a training label of an
+evaluation item), whichever file came first.
 """
 
 from __future__ import annotations
 
-import math
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -20,9 +31,10 @@ import pandas as pd
 
 from al_core.errors import InputFileError
 from al_core.hashing import content_hash
+from al_core.ingest.cells import label_column, string_column
 from al_core.ingest.readers import ProgressFn, detect_format, file_sha256, read_table
 from al_core.labels import label_problem
-from al_core.storage.workspace import Workspace, utcnow
+from al_core.storage import Workspace, utcnow
 from al_core.validation import Check, run_checks
 
 ROLES = ("pool", "eval")
@@ -75,29 +87,6 @@ def _source_fingerprint(source: str, fmt: str, split: str | None) -> str:
     return content_hash("\n".join(listing) + f"|{split}")
 
 
-def _as_text(value: Any) -> str | None:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return None
-    if isinstance(value, bytes):
-        value = value.decode("utf-8", errors="replace")
-    return str(value).strip()
-
-
-def _as_labels(value: Any, multi_label: bool, sep: str) -> list[str] | None:
-    """Normalise a label cell: a string (``sep``-separated for multi-label) or a list."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return None
-    if hasattr(value, "tolist") and not isinstance(value, str):
-        value = value.tolist()
-    if isinstance(value, (list, tuple)):
-        labels = [str(v).strip() for v in value if v is not None and str(v).strip()]
-    else:
-        text = str(value).strip()
-        labels = [p.strip() for p in text.split(sep)] if multi_label else [text]
-        labels = [p for p in labels if p]
-    return labels or None
-
-
 def _resolve_column(frame: pd.DataFrame, name: str, explicit: bool, what: str, path: str) -> bool:
     if name in frame.columns:
         return True
@@ -105,6 +94,13 @@ def _resolve_column(frame: pd.DataFrame, name: str, explicit: bool, what: str, p
         cols = ", ".join(map(str, frame.columns)) or "(none)"
         raise InputFileError(f"{path}: no {what} column {name!r}; the columns are: {cols}")
     return False
+
+
+def _ingested_batch(ws: Workspace, sha: str) -> str | None:
+    seen = ws.query(
+        "SELECT batch_id FROM ingest_log WHERE kind = 'pool' AND file_sha256 = ?", [sha]
+    )
+    return str(seen.batch_id.iloc[0]) if len(seen) else None
 
 
 def ingest_file(
@@ -131,34 +127,40 @@ def ingest_file(
     if fmt != "hf" and not Path(source).is_file():
         raise InputFileError(f"{source}: no such file")
     sha = _source_fingerprint(source, fmt, split)
+
+    def already(batch_id: str) -> IngestReport:
+        return IngestReport(
+            source,
+            batch_id,
+            sha,
+            already_ingested=True,
+            seconds=time.perf_counter() - started,
+        )
+
+    seen = _ingested_batch(ws, sha)  # checked again under the lock
+    if seen is not None:
+        return already(seen)
+    frame = read_table(source, fmt=fmt, encoding=encoding, split=split, progress=progress)
+    text_col = text_column or cfg.text_column
+    id_col = id_column or cfg.id_column
+    label_col = label_column or cfg.label_column
+    _resolve_column(frame, text_col, True, "text", source)
+    has_ids = _resolve_column(frame, id_col, id_column is not None, "id", source)
+    has_labels = _resolve_column(frame, label_col, label_column is not None, "label", source)
+    rows = _normalise(
+        frame,
+        text_col,
+        id_col if has_ids else None,
+        label_col if has_labels else None,
+        cfg.multi_label,
+        cfg.label_separator,
+    )
+    report = IngestReport(source, None, sha, n_rows=len(rows))
+    rows = _check_rows(ws, rows, report)
     with ws.lock():
-        seen = ws.query(
-            "SELECT batch_id FROM ingest_log WHERE kind = 'pool' AND file_sha256 = ?", [sha]
-        )
-        if len(seen):
-            return IngestReport(
-                source,
-                str(seen.batch_id.iloc[0]),
-                sha,
-                already_ingested=True,
-                seconds=time.perf_counter() - started,
-            )
-        frame = read_table(source, fmt=fmt, encoding=encoding, split=split, progress=progress)
-        text_col = text_column or cfg.text_column
-        id_col = id_column or cfg.id_column
-        label_col = label_column or cfg.label_column
-        _resolve_column(frame, text_col, True, "text", source)
-        has_ids = _resolve_column(frame, id_col, id_column is not None, "id", source)
-        has_labels = _resolve_column(frame, label_col, label_column is not None, "label", source)
-        rows = _normalise(
-            frame,
-            text_col,
-            id_col if has_ids else None,
-            label_col if has_labels else None,
-            cfg.multi_label,
-            cfg.label_separator,
-        )
-        report = IngestReport(source, None, sha, n_rows=len(rows))
+        seen = _ingested_batch(ws, sha)  # a concurrent ingest of the same file
+        if seen is not None:
+            return already(seen)
         report.batch_id = f"ingest-{utcnow():%Y%m%dT%H%M%S%f}-{sha[:8]}"
         _store(ws, rows, report, role=role, annotator=annotator, source=source)
     report.seconds = time.perf_counter() - started
@@ -173,21 +175,28 @@ def _normalise(
     multi_label: bool,
     sep: str,
 ) -> pd.DataFrame:
-    texts = [_as_text(v) for v in frame[text_col].tolist()]
+    """One row per input row: id, text, labels, metadata, and ``cell_problem`` (or None)."""
+    texts, text_problems = string_column(frame[text_col], "text")
     if id_col is not None:
-        ids = [_as_text(v) or None for v in frame[id_col].tolist()]
+        ids, id_problems = string_column(frame[id_col], "id", allow_int=True)
+        ids = [i or None for i in ids]
     else:  # derived deterministically from the text, so the same text gets the same id
         ids = [f"t{content_hash(t)[:16]}" if t else None for t in texts]
+        id_problems = [None] * len(frame)
     if label_col is not None:
-        labels = [_as_labels(v, multi_label, sep) for v in frame[label_col].tolist()]
+        labels, label_problems = label_column(frame[label_col], multi_label, sep)
     else:
-        labels = [None] * len(frame)
+        labels, label_problems = [None] * len(frame), [None] * len(frame)
     others = [c for c in frame.columns if c not in {text_col, id_col, label_col}]
     if others:
         meta = frame[others].to_json(orient="records", lines=True, force_ascii=False)
         metadata = meta.splitlines() if meta else ["{}"] * len(frame)
     else:
         metadata = ["{}"] * len(frame)
+    problems = [
+        "; ".join(p for p in ps if p) or None
+        for ps in zip(text_problems, id_problems, label_problems, strict=True)
+    ]
     return pd.DataFrame(
         {
             "row": range(1, len(frame) + 1),
@@ -195,8 +204,113 @@ def _normalise(
             "text": pd.Series(texts, dtype=object),
             "labels": pd.Series(labels, dtype=object),
             "metadata": metadata,
+            "cell_problem": pd.Series(problems, dtype=object),
         }
     )
+
+
+def _check_rows(ws: Workspace, rows: pd.DataFrame, report: IngestReport) -> pd.DataFrame:
+    """Collapse exact repeats, then run the great-expectations checks that need only the rows.
+
+    Returns the rows that remain, with ``reason`` ("" when every check passed).
+    """
+    cfg = ws.config
+    label_set = cfg.label_set
+    rows["label_key"] = [None if ls is None else "|".join(sorted(ls)) for ls in rows["labels"]]
+    # Exact repeats of a row (same id, text and labels) are duplicates, not conflicts.
+    dup = rows.duplicated(subset=["id", "text", "label_key"], keep="first") & rows["id"].notna()
+    report.n_duplicates += int(dup.sum())
+    rows = rows[~dup].reset_index(drop=True)
+    rows["content_hash"] = [content_hash(t) if t is not None else None for t in rows["text"]]
+    rows["text_length"] = [len(t) if t is not None else 0 for t in rows["text"]]
+    rows["unknown_labels"] = [label_problem(ls, label_set) for ls in rows["labels"]]
+    id_counts = rows["id"].value_counts()
+    max_chars = cfg.max_text_chars
+    checks = [
+        Check("ExpectColumnValuesToBeNull", "cell_problem", lambda r: r.cell_problem),
+        Check(  # a cell that is not text already has its reason
+            "ExpectColumnValuesToNotBeNull",
+            "text",
+            lambda r: "" if r.cell_problem else "text is missing",
+        ),
+        Check(
+            "ExpectColumnValuesToBeBetween",
+            "text_length",
+            lambda r: (
+                ""
+                if r.text is None
+                else "text is empty"
+                if r.text_length == 0
+                else f"text has {r.text_length} characters, above the limit of {max_chars}"
+            ),
+            {"min_value": 1, "max_value": max_chars},
+        ),
+        Check(
+            "ExpectColumnValuesToNotBeNull",
+            "id",
+            lambda r: "" if r.cell_problem else "id is missing",
+        ),
+        Check(
+            "ExpectColumnValuesToBeUnique",
+            "id",
+            lambda r: (
+                f"id {r.id!r} appears {id_counts[r.id]} times in this file with "
+                "different text or labels"
+            ),
+        ),
+        Check("ExpectColumnValuesToBeNull", "unknown_labels", lambda r: r.unknown_labels),
+    ]
+    rows["reason"] = run_checks(rows, checks, name="ingest").reasons.to_numpy()
+    return rows
+
+
+def _pool_problems(ws: Workspace, rows: pd.DataFrame, role: str) -> tuple[list[str], set[str]]:
+    """Reasons against what is stored now (call under the lock), and the ids already stored.
+
+    An id stored with other text is a conflict; an id or a text stored under the other role
+    is a role conflict.
+    """
+    ids = sorted(set(rows["id"].dropna()))
+    hashes = sorted(set(rows["content_hash"].dropna()))
+    con = ws.connect()
+    try:
+        stored = con.execute(
+            "SELECT id, content_hash, role FROM pool WHERE list_contains(?, id)", [ids]
+        ).df()
+        other = con.execute(
+            "SELECT content_hash, min(id) AS id FROM pool "
+            "WHERE role <> ? AND list_contains(?, content_hash) GROUP BY content_hash",
+            [role, hashes],
+        ).df()
+    finally:
+        con.close()
+    hash_of = dict(zip(stored.id, stored.content_hash, strict=True))
+    role_of = dict(zip(stored.id, stored.role, strict=True))
+    other_id = dict(zip(other.content_hash, other.id, strict=True))
+    reasons = []
+    for item, digest in zip(rows["id"], rows["content_hash"], strict=True):
+        if item in hash_of and hash_of[item] != digest:
+            reasons.append(f"id {item!r} is already in the pool with different text")
+        elif item in role_of and role_of[item] != role:
+            reasons.append(
+                f"role conflict: id {item!r} is already {_ROLE_NAMES[role_of[item]]}{_NEVER}"
+            )
+        elif digest in other_id:
+            reasons.append(
+                f"role conflict: the same text is already {_ROLE_NAMES[_other(role)]} "
+                f"(id {other_id[digest]!r}){_NEVER}"
+            )
+        else:
+            reasons.append("")
+    return reasons, set(hash_of)
+
+
+_ROLE_NAMES = {"pool": "a training item (role pool)", "eval": "an evaluation item (role eval)"}
+_NEVER = "; evaluation data must never be trained on"
+
+
+def _other(role: str) -> str:
+    return "eval" if role == "pool" else "pool"
 
 
 def _store(
@@ -208,62 +322,17 @@ def _store(
     annotator: str,
     source: str,
 ) -> None:
-    cfg = ws.config
-    label_set = cfg.label_set
-    rows["label_key"] = [None if ls is None else "|".join(sorted(ls)) for ls in rows["labels"]]
-    # Exact repeats of a row (same id, text and labels) are duplicates, not conflicts.
-    dup = rows.duplicated(subset=["id", "text", "label_key"], keep="first") & rows["id"].notna()
-    report.n_duplicates += int(dup.sum())
-    rows = rows[~dup].reset_index(drop=True)
-
-    rows["content_hash"] = [content_hash(t) if t is not None else None for t in rows["text"]]
-    rows["text_length"] = [len(t) if t is not None else 0 for t in rows["text"]]
-    ids = [i for i in rows["id"].dropna().unique().tolist()]
-    stored = ws.query("SELECT id, content_hash FROM pool WHERE list_contains(?, id)", [ids])
-    stored_hash = dict(zip(stored.id, stored.content_hash, strict=True))
-    rows["conflicts_with_pool"] = [
-        i in stored_hash and h is not None and stored_hash[i] != h
-        for i, h in zip(rows["id"], rows["content_hash"], strict=True)
+    """Check the rows against the stored pool and commit (call under the lock)."""
+    pool_reasons, stored_ids = _pool_problems(ws, rows, role)
+    rows["reason"] = [
+        "; ".join(r for r in pair if r) for pair in zip(rows["reason"], pool_reasons, strict=True)
     ]
-    rows["unknown_labels"] = [label_problem(ls, label_set) for ls in rows["labels"]]
-    id_counts = rows["id"].value_counts()
-    max_chars = cfg.max_text_chars
-    checks = [
-        Check("ExpectColumnValuesToNotBeNull", "text", lambda r: "text is missing"),
-        Check(
-            "ExpectColumnValuesToBeBetween",
-            "text_length",
-            lambda r: (
-                "text is empty"
-                if r.text_length == 0
-                else f"text has {r.text_length} characters, above the limit of {max_chars}"
-            ),
-            {"min_value": 1, "max_value": max_chars},
-        ),
-        Check("ExpectColumnValuesToNotBeNull", "id", lambda r: "id is missing"),
-        Check(
-            "ExpectColumnValuesToBeUnique",
-            "id",
-            lambda r: (
-                f"id {r.id!r} appears {id_counts[r.id]} times in this file with "
-                "different text or labels"
-            ),
-        ),
-        Check(
-            "ExpectColumnValuesToBeInSet",
-            "conflicts_with_pool",
-            lambda r: f"id {r.id!r} is already in the pool with different text",
-            {"value_set": [False]},
-        ),
-        Check("ExpectColumnValuesToBeNull", "unknown_labels", lambda r: r.unknown_labels),
-    ]
-    checked = run_checks(rows, checks, name="ingest")
-    bad = checked.failed.to_numpy()
+    bad = (rows["reason"] != "").to_numpy()
     good = rows[~bad]
-    rejected = rows[bad].assign(reason=checked.reasons[bad].to_numpy())
+    rejected = rows[bad]
     now = utcnow()
 
-    is_new = ~good["id"].isin(stored_hash.keys())
+    is_new = ~good["id"].isin(stored_ids)
     new_rows = good[is_new].drop_duplicates(subset=["id"])
     report.n_duplicates += int((~is_new).sum()) + int(is_new.sum() - len(new_rows))
     pool = pd.DataFrame(
@@ -328,7 +397,7 @@ def _store(
             "created_at": now,
         }
     ]
-    with ws.transaction() as tx:
+    with ws.transaction(kind="ingest", what=f"the ingest of {source}") as tx:
         tx.append("pool", pool)
         tx.append("label_events", events)
         tx.append("quarantine", quarantine)
@@ -341,24 +410,23 @@ def _clip(text: str | None) -> str | None:
     return text[:QUARANTINE_TEXT_CHARS] + f"…[truncated {len(text) - QUARANTINE_TEXT_CHARS} chars]"
 
 
+_REASON_KINDS = (  # (text in a reason, its category), first match wins
+    ("role conflict", "role conflict"),
+    ("not a string", "cell is not text"),
+    ("not UTF-8", "cell is not text"),
+    ("NUL character", "NUL character"),
+    ("text is missing", "text is missing"),
+    ("text is empty", "text is empty"),
+    ("above the limit", "text too long"),
+    ("id is missing", "id is missing"),
+    ("times in this file", "duplicate id"),
+    ("already in the pool", "id conflicts with pool"),
+    ("unknown label", "unknown label"),
+    ("labels for a", "several labels"),
+)
+
+
 def _reason_kind(reason: str) -> str:
-    """A short category for a reason, for the per-kind counts in the report."""
-    first = reason.split(";")[0]
-    for key in (
-        "text is missing",
-        "text is empty",
-        "above the limit",
-        "id is missing",
-        "times in this file",
-        "already in the pool",
-        "unknown label",
-        "labels for a",
-    ):
-        if key in first:
-            return {
-                "above the limit": "text too long",
-                "times in this file": "duplicate id",
-                "already in the pool": "id conflicts with pool",
-                "labels for a": "several labels",
-            }.get(key, key)
-    return first
+    """A short category for a reason (its first part), for the per-kind counts in the report."""
+    first = reason.split("; ")[0]
+    return next((kind for key, kind in _REASON_KINDS if key in first), first)

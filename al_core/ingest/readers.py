@@ -3,6 +3,10 @@
 Supported: CSV, TSV, JSONL (``.jsonl``/``.ndjson``), JSON (a list of objects), Parquet, and
 Hugging Face ``datasets`` datasets (a folder written by ``save_to_disk``, or ``hf:NAME`` when a
 hub is reachable). Large text files are read in chunks behind a progress bar.
+
+Cells keep the type their format gave them (JSON numbers stay numbers, a Parquet integer column
+with nulls stays integers and ``None``, lists stay lists), so ingest can reject a cell that is
+not text instead of storing its printed form.
 """
 
 from __future__ import annotations
@@ -122,7 +126,7 @@ def _read_jsonl(path: Path, encoding: str, progress: ProgressFn | None) -> pd.Da
             progress(done, total)
     if not rows:
         raise InputFileError(f"{path}: no records")
-    return pd.DataFrame.from_records(rows)
+    return pd.DataFrame(rows, dtype=object)
 
 
 def _read_json(path: Path, encoding: str) -> pd.DataFrame:
@@ -138,7 +142,7 @@ def _read_json(path: Path, encoding: str) -> pd.DataFrame:
         raise InputFileError(f"{path}: expected a JSON list of objects")
     if not obj:
         raise InputFileError(f"{path}: no records")
-    return pd.DataFrame.from_records(obj)
+    return pd.DataFrame(obj, dtype=object)
 
 
 def _read_parquet(path: Path, progress: ProgressFn | None) -> pd.DataFrame:
@@ -152,7 +156,7 @@ def _read_parquet(path: Path, progress: ProgressFn | None) -> pd.DataFrame:
         if progress:
             progress(sum(p.num_rows for p in parts), total)
     table = pa.concat_tables(parts) if parts else pf.schema_arrow.empty_table()
-    return table.to_pandas()
+    return table.to_pandas(integer_object_nulls=True)
 
 
 def _read_hf(source: str, split: str | None) -> pd.DataFrame:

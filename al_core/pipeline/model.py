@@ -108,8 +108,8 @@ def train_model(
     if items.empty:
         raise ValueError("there are no labelled items to train on")
     emb = make_embedder(embedder)
-    if not emb.cacheable:  # fitted on all texts (unsupervised), labelled or not
-        emb.fit(ws.query("SELECT text FROM pool ORDER BY id").text.tolist())
+    if not emb.cacheable:  # fitted on every training-pool text (unsupervised), never on eval
+        emb.fit(ws.query("SELECT text FROM pool WHERE role = 'pool' ORDER BY id").text.tolist())
     X = item_features(ws, emb, items)
     y = encode_targets(label_set, items["labels"])
     started = time.perf_counter()

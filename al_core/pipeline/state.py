@@ -11,6 +11,7 @@ from datetime import datetime
 import numpy as np
 import pandas as pd
 
+from al_core.labels.policy import current_labels_sql
 from al_core.storage import Workspace
 
 # Iteration statuses that consumed an iteration number (``skipped`` runs do not).
@@ -62,17 +63,27 @@ def labels_watermark(ws: Workspace) -> datetime | None:
 
 
 def new_label_count(ws: Workspace, since: datetime | None) -> int:
-    """Label events (not skips) of pool items recorded after ``since`` (all when None).
+    """Pool items whose current label changed since ``since`` (every labelled one when None).
 
-    Labels of evaluation items (``role = 'eval'``) are not training data, so they never count.
+    An item counts when it has a current label now and had none, or another one, under the
+    label events stored by ``since`` (their import time, ``created_at``). So a relabel counts,
+    while a second annotator confirming a label, a repeated or outdated label, or a skip do not:
+    what the model would learn from is the same. Labels of evaluation items (``role =
+    'eval'``) are not training data, so they never count.
     """
-    sql = (
-        "SELECT count(*) FROM label_events WHERE NOT skipped "
-        "AND id IN (SELECT id FROM pool WHERE role = 'pool')"
-    )
+    pool_items = "JOIN pool p USING (id) WHERE p.role = 'pool'"
     if since is None:
-        return int(ws.scalar(sql))
-    return int(ws.scalar(sql + " AND created_at > ?", [since]))
+        return int(ws.scalar(f"SELECT count(*) FROM current_labels {pool_items}"))
+    then = current_labels_sql(
+        ws.config.label_policy, "(SELECT * FROM label_events WHERE created_at <= $1)"
+    )
+    return int(
+        ws.scalar(
+            f"""SELECT count(*) FROM current_labels n LEFT JOIN ({then}) b USING (id)
+            {pool_items} AND (b.id IS NULL OR b.labels <> n.labels)""",
+            [since],
+        )
+    )
 
 
 # Exported items nobody has answered yet (no label and no skip, ever).

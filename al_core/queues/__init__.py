@@ -5,7 +5,10 @@ from al_core.queues.file_queue import BatchConflictError, FileQueue
 from al_core.queues.label_files import (
     LABEL_ROW_COLUMNS,
     LabelFileError,
+    LabelRow,
     LabelRows,
+    content_key,
+    label_rows,
     read_label_file,
 )
 from al_core.queues.labelstudio_format import label_config, to_ls_tasks
@@ -21,8 +24,11 @@ __all__ = [
     "ExportItem",
     "FileQueue",
     "LabelFileError",
+    "LabelRow",
     "LabelRows",
+    "content_key",
     "label_config",
+    "label_rows",
     "read_label_file",
     "to_ls_tasks",
 ]

@@ -31,8 +31,14 @@ SCHEMAS: dict[str, pa.Schema] = {
             ("source", pa.string()),  # import | queue | simulate | cli
             ("iteration", pa.int32()),
             ("batch_id", pa.string()),
-            ("external_key", pa.string()),  # dedupe key: a re-import never adds an event twice
-            ("created_at", TS),
+            # Dedupe key: the annotation's id and version (Label Studio), else a hash of the
+            # content (item, labels, annotator, skip, annotated_at); see pipeline/label_import.
+            ("external_key", pa.string()),
+            ("created_at", TS),  # when alflow stored the event (import time)
+            # When the annotation itself was made, where its format says (Label Studio's
+            # updated_at/created_at, a time column of a CSV/JSONL file); NULL otherwise, and in
+            # workspaces written before this column existed. See labels/policy.py for the order.
+            ("annotated_at", TS),
         ]
     ),
     # Every item a strategy selected, with its score and the batch it was exported in.

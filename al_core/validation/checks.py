@@ -3,7 +3,8 @@
 A :class:`Check` names an expectation on one column and how to word the failure for a row.
 :func:`run_checks` builds one suite from the checks, validates the whole batch in a single
 great-expectations run, and returns a reason string per row ("" when the row passed), so the
-caller can store good rows and quarantine the others with the reason.
+caller can store good rows and quarantine the others with the reason. A reason function may
+return "" to defer to another check that explains the row better.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ class Check:
 
     expectation: str
     column: str
-    reason: Callable[[pd.Series], str]  # row -> reason text
+    reason: Callable[[Any], str]  # a failing row (a named tuple of the frame's columns) -> text
     kwargs: dict[str, Any] = field(default_factory=dict)
 
 
@@ -81,11 +82,10 @@ def run_checks(frame: pd.DataFrame, checks: Sequence[Check], name: str = "batch"
                 f"great-expectations could not run {check.expectation} on {check.column!r}: "
                 f"{res.exception_info.get('exception_message')}"
             )
-        for idx in res.result.get("unexpected_index_list") or []:
-            row = frame.iloc[int(idx)]
+        failing = [int(i) for i in res.result.get("unexpected_index_list") or []]
+        for idx, row in zip(failing, frame.iloc[failing].itertuples(index=False), strict=True):
             text = check.reason(row)
-            reasons.iat[int(idx)] = (
-                f"{reasons.iat[int(idx)]}; {text}" if reasons.iat[int(idx)] else text
-            )
+            if text:
+                reasons.iat[idx] = f"{reasons.iat[idx]}; {text}" if reasons.iat[idx] else text
     context.data_sources.delete(f"{name}-{suffix}")
     return CheckReport(reasons.astype(str), dict(result.statistics))

@@ -16,7 +16,7 @@ SMALL += ["--batch-size", "10", "--iterations", "3", "--seeds", "2"]
 
 
 @pytest.fixture(scope="module")
-def files(tmp_path_factory):
+def files(tmp_path_factory, prefect_env):
     tmp = tmp_path_factory.mktemp("cli_simulate")
     train = pd.read_parquet(TREC / "train.parquet").sample(300, random_state=1)
     test = pd.read_parquet(TREC / "test.parquet").sample(120, random_state=1)
@@ -26,9 +26,7 @@ def files(tmp_path_factory):
     odd = test.copy()
     odd.loc[odd.index[:3], "label"] = "SPORT"
     odd[["text", "label"]].to_csv(tmp / "test_odd.csv", index=False)
-    # One Prefect home for the module: the database is created once, not per call.
-    env = {"PREFECT_HOME": str(tmp / "prefect")}
-    return tmp, env
+    return tmp, dict(prefect_env)  # one Prefect home per session: its database is made once
 
 
 def test_simulate_prints_table_and_writes_report(files):

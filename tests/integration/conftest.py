@@ -12,5 +12,7 @@ def prefect_server():
     """
     from prefect.testing.utilities import prefect_test_harness
 
-    with prefect_test_harness(server_startup_timeout=60):
+    # None: wait as long as PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS (tests/conftest.py);
+    # the harness migrates a fresh database, which alone can take a minute on a busy machine.
+    with prefect_test_harness(server_startup_timeout=None):
         yield

@@ -152,3 +152,193 @@ def test_eval_role_is_held_out(make_workspace, tmp_path):
     ingest_file(ws, tmp_path / "t.csv", role="eval")
     st = workspace_status(ws)
     assert (st["pool_size"], st["eval_size"], st["labelled"]) == (0, 1, 0)
+
+
+# --- evaluation data never becomes training data (issue 6, item 2) ------------------------
+
+
+def test_eval_ingest_of_an_id_already_in_the_pool_is_a_reported_role_conflict(
+    make_workspace, tmp_path
+):
+    ws = make_workspace()
+    (tmp_path / "train.csv").write_text("text,label\nshared question,pos\ntrain only,neg\n")
+    (tmp_path / "test.csv").write_text("text,label\nshared question,neg\ntest only,pos\n")
+    ingest_file(ws, tmp_path / "train.csv")
+    report = ingest_file(ws, tmp_path / "test.csv", role="eval")
+    assert (report.n_added, report.n_labels, report.n_quarantined) == (1, 1, 1)
+    assert report.reasons == {"role conflict": 1}
+    (reason,) = ws.query("SELECT reason FROM quarantine").reason
+    assert reason.startswith("role conflict: id 't") and "a training item (role pool)" in reason
+    # The eval label of the shared question did not become a training label.
+    events = ws.query("SELECT e.id, e.labels, p.role FROM label_events e JOIN pool p USING (id)")
+    assert sorted((r, list(ls)) for r, ls in zip(events.role, events.labels, strict=True)) == [
+        ("eval", ["pos"]),
+        ("pool", ["neg"]),
+        ("pool", ["pos"]),
+    ]
+    st = workspace_status(ws)
+    assert (st["pool_size"], st["eval_size"], st["labelled"], st["quarantined"]) == (2, 1, 2, 1)
+
+
+def test_role_conflicts_by_id_or_text_either_way_round(make_workspace, tmp_path):
+    ws = make_workspace()
+    (tmp_path / "eval.csv").write_text("id,text,label\ne1,held out,pos\ne2,also held out,neg\n")
+    ingest_file(ws, tmp_path / "eval.csv", role="eval")
+    (tmp_path / "pool.csv").write_text("id,text\ne1,held out\np9,also held out\np1,fresh\n")
+    report = ingest_file(ws, tmp_path / "pool.csv")
+    assert (report.n_added, report.n_quarantined) == (1, 2)
+    q = ws.query("SELECT id, reason FROM quarantine ORDER BY row")
+    assert q.reason.tolist() == [
+        "role conflict: id 'e1' is already an evaluation item (role eval); "
+        "evaluation data must never be trained on",
+        "role conflict: the same text is already an evaluation item (role eval) (id 'e2'); "
+        "evaluation data must never be trained on",
+    ]
+    assert ws.query("SELECT id FROM pool WHERE role = 'pool'").id.tolist() == ["p1"]
+
+
+def test_tfidf_is_fitted_on_training_texts_only(make_workspace, tmp_path):
+    from al_core.pipeline import load_model, train_model
+
+    ws = make_workspace()
+    (tmp_path / "pool.csv").write_text("text,label\nalpha beta,pos\ngamma delta,neg\n")
+    (tmp_path / "eval.csv").write_text("text,label\nzebra quokka,pos\n")
+    ingest_file(ws, tmp_path / "pool.csv")
+    ingest_file(ws, tmp_path / "eval.csv", role="eval")
+    model = load_model(train_model(ws, 1, classifier="logreg", embedder="tfidf"))
+    vocabulary = set(model.embedder.vocabulary)
+    assert {"alpha", "delta"} <= vocabulary
+    assert not vocabulary & {"zebra", "quokka"}
+
+
+# --- cells that are not text (issue 6, item 4) --------------------------------------------
+
+
+def test_non_text_cells_are_quarantined_not_stringified(make_workspace, tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    ws = make_workspace(labels=["a", "b"], multi_label=True)
+    table = pa.table(
+        {
+            "id": pa.array([1, 2, 3, 4, None, 6], pa.int64()),
+            "text": ["fine", "also fine", "nul\x00inside", "ok", "no id", "x"],
+            "label": pa.array([["a", "b"], ["a"], None, None, None, None], pa.list_(pa.string())),
+        }
+    )
+    pq.write_table(table, tmp_path / "lists.parquet")
+    report = ingest_file(ws, tmp_path / "lists.parquet")
+    assert (report.n_added, report.n_labels, report.n_quarantined) == (4, 2, 2)
+    stored = ws.query("SELECT id, text FROM pool ORDER BY id")
+    assert dict(zip(stored.id, stored.text, strict=True)) == {
+        "1": "fine",
+        "2": "also fine",
+        "4": "ok",
+        "6": "x",
+    }  # fmt: skip  (integer ids become "1", not "1.0")
+    labels = ws.query("SELECT id, labels FROM label_events ORDER BY id")
+    assert [list(x) for x in labels.labels] == [["a", "b"], ["a"]]
+    q = ws.query("SELECT row, reason FROM quarantine ORDER BY row")
+    assert q.reason.tolist() == ["text contains a NUL character (\\x00)", "id is missing"]
+
+    (tmp_path / "odd.jsonl").write_text(
+        "\n".join(
+            json.dumps(r)
+            for r in [
+                {"id": "f", "text": 1.5},
+                {"id": "l", "text": ["a", "b"]},
+                {"id": "d", "text": {"k": 1}},
+                {"id": "b", "text": True},
+                {"id": 2.5, "text": "float id"},
+                {"id": "lab", "text": "float label", "label": 1.0},
+                {"id": "good", "text": "kept", "label": "b"},
+            ]
+        )
+    )
+    report = ingest_file(ws, tmp_path / "odd.jsonl")
+    assert (report.n_added, report.n_quarantined) == (1, 6)
+    assert report.reasons == {"cell is not text": 6}
+    q = ws.query("SELECT reason FROM quarantine WHERE row > 0 ORDER BY quarantine_id")
+    assert q.reason.tolist()[2:] == [
+        "text is a number, not a string: 1.5",
+        "text is a list, not a string: ['a', 'b']",
+        "text is an object, not a string: {'k': 1}",
+        "text is a boolean, not a string: True",
+        "id is a number, not a string: 2.5",
+        "label is a number, not a string: 1.0",
+    ]
+    assert "1.5" not in set(ws.query("SELECT text FROM pool").text)
+
+
+# --- validation outside the lock, commit inside it (issue 6, item 8) ----------------------
+
+_TRY_LOCK = """
+import sys
+from al_core.errors import WorkspaceError
+from al_core.storage import Workspace
+try:
+    with Workspace.open(sys.argv[1]).lock(timeout=0):
+        pass
+except WorkspaceError:
+    sys.exit(3)
+"""
+
+
+def test_rows_are_validated_without_holding_the_workspace_lock(
+    make_workspace, tmp_path, monkeypatch
+):
+    import subprocess
+    import sys
+
+    import al_core.ingest.ingest as ingest_module
+
+    ws = make_workspace()
+    (tmp_path / "a.csv").write_text("id,text\n1,one\n2,two\n")
+    seen = []
+    real = ingest_module.run_checks
+
+    def checks_while_probing(*args, **kwargs):
+        # Another process tries to take the writer lock while great-expectations runs.
+        probe = subprocess.run([sys.executable, "-c", _TRY_LOCK, str(ws.path)], timeout=120)
+        seen.append(probe.returncode)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(ingest_module, "run_checks", checks_while_probing)
+    assert ingest_file(ws, tmp_path / "a.csv").n_added == 2
+    assert seen == [0]  # the lock was free: other writers need not wait for validation
+
+
+def test_what_a_concurrent_ingest_stored_meanwhile_is_checked_at_commit(
+    make_workspace, tmp_path, monkeypatch
+):
+    import al_core.ingest.ingest as ingest_module
+
+    ws = make_workspace()
+    (tmp_path / "a.csv").write_text("id,text,label\nx1,one,pos\nx2,two,pos\nx3,three,neg\n")
+    (tmp_path / "b.csv").write_text("id,text\nx2,two\nx3,another three\n")
+    (tmp_path / "c.csv").write_text("id,text\nc1,seen twice\n")
+    real = ingest_module.run_checks
+    meanwhile: list = []
+
+    def checks_then_concurrent_ingest(*args, **kwargs):
+        result = real(*args, **kwargs)
+        if meanwhile:  # while the first ingest is between validation and commit
+            other = Workspace.open(ws.path)
+            for path in meanwhile.pop():
+                ingest_file(other, path)
+        return result
+
+    monkeypatch.setattr(ingest_module, "run_checks", checks_then_concurrent_ingest)
+    meanwhile.append([tmp_path / "b.csv"])
+    report = ingest_file(ws, tmp_path / "a.csv")
+    assert (report.n_added, report.n_duplicates, report.n_quarantined) == (1, 1, 1)
+    (reason,) = ws.query("SELECT reason FROM quarantine").reason
+    assert reason == "id 'x3' is already in the pool with different text"
+    pool = ws.query("SELECT id, text FROM pool ORDER BY id")
+    assert pool.id.tolist() == ["x1", "x2", "x3"] and pool.text.tolist()[2] == "another three"
+
+    # The same file ingested by someone else meanwhile: the first ingest adds nothing.
+    meanwhile.append([tmp_path / "c.csv"])
+    again = ingest_file(ws, tmp_path / "c.csv")
+    assert again.already_ingested and again.n_added == 0
+    assert ws.scalar("SELECT count(*) FROM pool WHERE id = 'c1'") == 1

@@ -52,15 +52,19 @@ def test_csv_counts_new_changed_unchanged_skipped(pool_ws, write_csv):
             [("p00", "sport"), ("p01", "food"), ("p02", ""), ("p03", "sport"), ("p04", "")],
         ),
     )
-    # p00 same label, p01 relabelled, p02 and p04 skipped, p03 new.
-    assert counts(second) == (1, 1, 1, 2, 0)
-    assert second.summary().endswith("1 new, 1 changed, 1 unchanged, 2 skipped, 0 rejected")
-    assert n_events(pool_ws) == 8
+    # p00: the same annotation again (same item, label and annotator; no time), so already
+    # imported; p01 relabelled, p02 and p04 skipped, p03 new.
+    assert counts(second) == (1, 1, 0, 2, 0) and second.already_imported == 1
+    assert second.summary().endswith(
+        "1 new, 1 changed, 0 unchanged, 2 skipped, 0 rejected (1 already imported)"
+    )
+    assert second.items_changed == 2  # p01 and p03
+    assert n_events(pool_ws) == 7
     events = pool_ws.query("SELECT * FROM label_events WHERE source = 'queue'")
     assert set(events.annotator) == {"ann"}
     assert events.batch_id.isna().all() and events.iteration.isna().all()
     log = pool_ws.query("SELECT * FROM ingest_log WHERE kind = 'labels' ORDER BY created_at")
-    assert log.n_added.tolist() == [3, 5] and log.n_labels.tolist() == [3, 3]
+    assert log.n_added.tolist() == [3, 4] and log.n_labels.tolist() == [3, 2]
 
 
 def test_csv_multi_label_rows_are_rejected_in_a_single_label_workspace(pool_ws, write_csv):
@@ -161,6 +165,15 @@ def test_a_file_whose_rows_are_all_rejected_is_logged(pool_ws, write_csv):
     assert n_events(pool_ws) == 0
     assert pool_ws.scalar("SELECT count(*) FROM quarantine") == 2
     assert pool_ws.scalar("SELECT count(*) FROM ingest_log WHERE kind = 'labels'") == 1
+
+
+def test_a_file_without_answers_is_logged(pool_ws, label_dir):
+    (label_dir / "empty.json").write_text("[]")
+    (label_dir / "open.json").write_text('[{"id": 1, "alflow_id": "p00", "text": "unanswered"}]')
+    for name in ("empty.json", "open.json"):
+        report = import_label_file(pool_ws, label_dir / name)
+        assert report.n_rows == 0 and report.accepted == report.rejected == 0
+    assert pool_ws.scalar("SELECT count(*) FROM ingest_log WHERE kind = 'labels'") == 2
 
 
 # --- re-imports and dedupe ----------------------------------------------------------------
@@ -330,3 +343,141 @@ def test_edited_label_studio_annotation_is_imported_as_a_change(pool_ws, label_d
     assert current(pool_ws) == {"p00": ["tech"]}
     again = import_label_file(pool_ws, export("v3.json", "tech", "2025-01-01T11:00:00Z"))
     assert again.file_seen_before and n_events(pool_ws) == 2
+
+
+# --- label identity and which label is newest (issue 6, item 3) ---------------------------
+
+
+def ls_annotation(ann_id, label, who, updated):
+    return {
+        "id": ann_id,
+        "completed_by": {"email": who},
+        "created_at": updated,
+        "updated_at": updated,
+        "result": [
+            {
+                "from_name": "label",
+                "to_name": "text",
+                "type": "choices",
+                "value": {"choices": [label]},
+            }
+        ],
+    }
+
+
+def test_resaved_csv_adds_nothing_and_cannot_undo_a_newer_relabel(pool_ws, write_csv, label_dir):
+    old = write_csv("old.csv", [("p00", "sport"), ("p01", "tech")])
+    import_label_file(pool_ws, old)
+    import_label_file(pool_ws, write_csv("relabel.csv", [("p00", "food")]))
+    assert current(pool_ws) == {"p00": ["food"], "p01": ["tech"]}
+    # The old file, opened and saved again: CRLF line ends, a byte-order mark, rows reordered.
+    resaved = label_dir / "old-resaved.csv"
+    resaved.write_bytes(b"\xef\xbb\xbfid,label,annotator\r\np01,tech,ann\r\np00,sport,ann\r\n")
+    report = import_label_file(pool_ws, resaved)
+    assert not report.file_seen_before and report.already_imported == 2
+    assert report.outdated_repeats == 1  # p00's sport was since changed by the same annotator
+    assert counts(report) == (0, 0, 0, 0, 0) and report.items_changed == 0
+    assert "1 of them repeat a label their annotator has since changed" in report.summary()
+    assert current(pool_ws) == {"p00": ["food"], "p01": ["tech"]}
+    assert n_events(pool_ws) == 3
+
+
+def test_json_and_json_min_exports_of_one_state_give_the_same_label(pool_ws, label_dir, tmp_path):
+    import shutil
+
+    from al_core.storage import Workspace
+
+    early, late = "2025-03-01T10:00:00.000000Z", "2025-03-01T11:30:00.000000Z"
+    full = [  # Label Studio's JSON export lists a task's annotations oldest first
+        {
+            "id": 1000,
+            "data": {"id": "p00", "alflow_id": "p00", "text": "t"},
+            "annotations": [
+                ls_annotation(1, "sport", "a@x", early),
+                ls_annotation(2, "tech", "b@x", late),
+            ],
+        }
+    ]
+    minimal = [  # JSON-MIN lists them newest first
+        {"id": 1000, "alflow_id": "p00", "label": "tech", "annotator": "b@x",
+         "annotation_id": 2, "created_at": late, "updated_at": late},
+        {"id": 1000, "alflow_id": "p00", "label": "sport", "annotator": "a@x",
+         "annotation_id": 1, "created_at": early, "updated_at": early},
+    ]  # fmt: skip
+    (label_dir / "full.json").write_text(json.dumps(full))
+    (label_dir / "min.json").write_text(json.dumps(minimal))
+    shutil.copytree(pool_ws.path, tmp_path / "twin")
+    twin = Workspace.open(tmp_path / "twin")
+    import_label_file(pool_ws, label_dir / "full.json")
+    import_label_file(twin, label_dir / "min.json")
+    assert current(pool_ws) == current(twin) == {"p00": ["tech"]}
+    # Both exports carry the same annotations: importing the other one adds nothing.
+    assert import_label_file(pool_ws, label_dir / "min.json").already_imported == 2
+
+
+def test_an_older_export_imported_later_does_not_undo_a_relabel(pool_ws, label_dir):
+    def export(name, label, updated):
+        task = {
+            "id": 1,
+            "data": {"id": "p00"},
+            "annotations": [ls_annotation(9, label, "a@x", updated)],
+        }
+        (label_dir / name).write_text(json.dumps([task]))
+        return label_dir / name
+
+    import_label_file(pool_ws, export("v2.json", "tech", "2025-01-01T11:00:00Z"))
+    report = import_label_file(pool_ws, export("v1.json", "sport", "2025-01-01T10:00:00Z"))
+    assert counts(report) == (0, 0, 0, 0, 0) and report.overruled == 1
+    assert "1 kept in the history but older than the current label" in report.summary()
+    assert current(pool_ws) == {"p00": ["tech"]}
+    times = pool_ws.query("SELECT annotated_at FROM label_events WHERE source = 'queue'")
+    assert sorted(str(t) for t in times.annotated_at) == [
+        "2025-01-01 10:00:00+00:00",
+        "2025-01-01 11:00:00+00:00",
+    ]
+
+
+def test_a_timed_relabel_back_to_an_old_label_is_applied(pool_ws, write_jsonl):
+    """With times, a revert is a new annotation, not a repeat of the first one."""
+    rows = [
+        {"id": "p00", "label": "sport", "annotator": "al", "updated_at": "2025-01-01T10:00:00Z"},
+        {"id": "p00", "label": "food", "annotator": "al", "updated_at": "2025-01-01T11:00:00Z"},
+    ]
+    import_label_file(pool_ws, write_jsonl("a.jsonl", rows))
+    assert current(pool_ws) == {"p00": ["food"]}
+    back = [
+        {"id": "p00", "label": "sport", "annotator": "al", "updated_at": "2025-01-01T12:00:00Z"}
+    ]
+    report = import_label_file(pool_ws, write_jsonl("b.jsonl", back))
+    assert counts(report) == (0, 1, 0, 0, 0) and current(pool_ws) == {"p00": ["sport"]}
+
+
+def test_import_label_rows_takes_annotations_from_any_source(pool_ws):
+    from datetime import UTC, datetime
+
+    from al_core.pipeline import import_label_rows
+    from al_core.queues import LabelRow, label_rows
+
+    when = datetime(2025, 5, 1, 9, 0, tzinfo=UTC)
+    rows = label_rows(
+        [
+            LabelRow(row=1, key="ls-annotation:71@x", id="p00", labels=["food"], annotated_at=when),
+            LabelRow(row=2, id="p01", labels=["tech"], annotator="bo"),
+            LabelRow(row=3, id="nope", labels=["tech"]),
+        ]
+    )
+    report = import_label_rows(pool_ws, rows, origin="http://ls.example/project/3")
+    assert counts(report) == (2, 0, 0, 0, 1) and report.file_sha256 is None
+    ev = pool_ws.query(
+        "SELECT id, external_key, annotated_at FROM label_events WHERE source = 'queue' ORDER BY id"
+    )
+    assert ev.external_key[0] == "ls-annotation:71@x" and ev.external_key[1].startswith("content:")
+    assert ev.annotated_at[0] == when and ev.annotated_at.isna()[1]
+    q = pool_ws.query("SELECT source, reason FROM quarantine").iloc[0]
+    assert (q.source, q.reason) == (
+        "http://ls.example/project/3",
+        "unknown id 'nope' (not in the pool)",
+    )
+    # The same rows again (a poll that sees them twice) add nothing.
+    again = import_label_rows(pool_ws, rows, origin="http://ls.example/project/3")
+    assert again.already_imported == 2 and again.accepted == 0

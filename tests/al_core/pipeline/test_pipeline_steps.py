@@ -152,6 +152,30 @@ def test_plan_modes_through_a_loop(pool_ws, settings, write_csv, truth):
     assert plan_iteration(ws, resolve_settings(ws, min_new_labels=4)).mode == "skip"
 
 
+def test_min_new_labels_counts_items_whose_label_changed_not_events(pool_ws, settings, write_csv):
+    ws = pool_ws
+    ids = [f"p{k:02d}" for k in range(6)]
+    import_label_file(ws, write_csv("first.csv", [(i, "sport", "al") for i in ids]))
+    plan = plan_iteration(ws, settings)
+    assert (plan.mode, plan.n_new_labels) == ("train", 6)
+    record_iteration(ws, plan, settings, utcnow(), status="completed")  # as if trained
+
+    # A second annotator confirms every label, and a third repeats two of them: 8 events, but
+    # what the model would learn from is the same.
+    import_label_file(ws, write_csv("bo.csv", [(i, "sport", "bo") for i in ids]))
+    import_label_file(ws, write_csv("cy.csv", [(i, "sport", "cy") for i in ids[:2]]))
+    assert plan_iteration(ws, settings).n_new_labels == 0
+    assert pipeline_status(ws)["queue"]["new_labels_since_training"] == 0
+    # Two relabels (one of them twice) and one newly labelled item: three items changed.
+    import_label_file(ws, write_csv("fix.csv", [("p00", "tech"), ("p01", "food"), ("p07", "tech")]))
+    import_label_file(ws, write_csv("fix2.csv", [("p00", "food", "dee")]))
+    again = plan_iteration(ws, settings)
+    assert (again.mode, again.n_new_labels) == ("train", 3)
+    # Relabelled back to what the model was trained on: no longer a change.
+    import_label_file(ws, write_csv("back.csv", [("p01", "sport", "al2"), ("p01", "sport", "al3")]))
+    assert plan_iteration(ws, settings).n_new_labels == 2
+
+
 def test_max_iterations_stops_and_a_stopped_loop_waits_for_force(pool_ws, write_csv, truth):
     settings = resolve_settings(pool_ws, max_iterations=2, stopping=["max-iterations"])
     _, batch = run_initial(pool_ws, settings)  # iteration 1 trains nothing

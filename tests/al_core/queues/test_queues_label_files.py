@@ -10,6 +10,7 @@ from al_core.queues import (
     ExportBatch,
     ExportItem,
     LabelFileError,
+    content_key,
     read_label_file,
     to_ls_tasks,
 )
@@ -142,7 +143,9 @@ def test_label_studio_full_export_bad_records(tmp_path):
     ]
     row = df.iloc[3]
     assert row["annotator"] == "unknown" and row["labels"] == ["pos"]
-    assert row["external_key"] == f"{df.attrs['sha256']}:4"
+    # No annotation id: the row is known by its content, time included.
+    stamp = "2025-05-02T09:10:11.123456Z"
+    assert row["external_key"] == content_key("6", ["pos"], "unknown", False, stamp)
 
 
 def test_json_min_export(tmp_path):
@@ -178,11 +181,10 @@ def test_json_min_export(tmp_path):
     assert df["annotator"].tolist() == ["al@example.org", "bo@example.org", "3", "3", "unknown"]
     assert df["skipped"].tolist() == [False, False, False, True, False]
     assert df["row"].tolist() == [1, 2, 4, 5, 6]
-    sha = df.attrs["sha256"]
     assert df["external_key"].tolist() == [
         "ls-annotation:9001",
         "ls-annotation:9002",
-        f"{sha}:4",
+        content_key("a-9", ["neutral"], "3", False, None),
         "ls-annotation:9005",
         "ls-annotation:9006",
     ]
@@ -288,15 +290,64 @@ def test_ndjson_extension(tmp_path):
     assert df.attrs["format"] == "jsonl" and df["labels"].tolist() == [["pos"]]
 
 
-def test_external_key_is_stable_and_content_based(tmp_path):
-    path = _write(tmp_path, "l.csv", "id,label\n1,pos\n2,neg\n")
+def test_external_key_is_content_based_not_file_based(tmp_path):
+    path = _write(tmp_path, "l.csv", "id,label,annotator\n1,pos,al\n2,neg|pos,al\n")
     first = read_label_file(path)["external_key"].tolist()
-    assert read_label_file(path)["external_key"].tolist() == first
-    assert len(set(first)) == 2
-    copy = _write(tmp_path, "copy.csv", "id,label\n1,pos\n2,neg\n")
-    assert read_label_file(copy)["external_key"].tolist() == first
-    changed = _write(tmp_path, "l.csv", "id,label\n1,pos\n2,pos\n")
-    assert read_label_file(changed)["external_key"].tolist() != first
+    assert len(set(first)) == 2 and all(k.startswith("content:") for k in first)
+    # Re-saved with CRLF line ends, a byte-order mark, rows and labels reordered: same keys.
+    resaved = b"\xef\xbb\xbfid,label,annotator\r\n2,pos|neg,al\r\n1,pos,al\r\n"
+    again = read_label_file(_write(tmp_path, "resaved.csv", resaved))
+    assert again["external_key"].tolist() == first[::-1]
+    jsonl = '{"id": "1", "label": "pos", "annotator": "al"}\n'
+    assert read_label_file(_write(tmp_path, "l.jsonl", jsonl))["external_key"][0] == first[0]
+    # What the row says changes the key: the label, the annotator, a skip, the time.
+    for other in ("1,neg,al", "1,pos,bo", "1,,al"):
+        changed = read_label_file(_write(tmp_path, "c.csv", f"id,label,annotator\n{other}\n"))
+        assert changed["external_key"][0] != first[0]
+    timed = _write(tmp_path, "t.csv", "id,label,annotator,created_at\n1,pos,al,2025-01-01\n")
+    assert read_label_file(timed)["external_key"][0] != first[0]
+
+
+def test_annotation_times_are_read_where_the_format_has_them(tmp_path):
+    df = read_label_file(_write(tmp_path, "export.json", FULL_EXPORT))
+    assert df["annotated_at"].dt.tz is not None
+    assert str(df["annotated_at"][0]) == "2025-05-02 09:10:11.123456+00:00"
+    records = [
+        {"id": 1, "alflow_id": "a", "label": "pos", "annotation_id": 5,
+         "created_at": "2025-01-01T10:00:00Z", "updated_at": "2025-01-02T10:00:00+02:00"},
+        {"id": 2, "alflow_id": "b", "label": "pos", "annotation_id": 6},
+    ]  # fmt: skip
+    df = read_label_file(_write(tmp_path, "min.json", records))
+    assert str(df["annotated_at"][0]) == "2025-01-02 08:00:00+00:00"  # updated_at, in UTC
+    assert df["annotated_at"].isna().tolist() == [False, True]
+    csv_text = (
+        "id,label,created_at,updated_at\n"
+        "1,pos,2025-01-01T00:00:00Z,\n"  # no updated_at: created_at
+        "2,pos,,2025-03-01 12:30\n"  # a time without a zone is UTC
+        "3,pos,,\n"
+        "4,pos,yesterday,\n"
+    )
+    df = read_label_file(_write(tmp_path, "t.csv", csv_text))
+    assert [str(t) for t in df["annotated_at"][:2]] == [
+        "2025-01-01 00:00:00+00:00",
+        "2025-03-01 12:30:00+00:00",
+    ]
+    assert df["annotated_at"].isna().tolist() == [False, False, True, True]
+    assert df["error"].tolist() == [None, None, None, "time 'yesterday' is not an ISO 8601 time"]
+    lines = '{"id": "1", "label": "pos", "annotated_at": "2025-02-02T02:02:02Z"}\n'
+    lines += '{"id": "2", "label": "pos", "created_at": 1700000000}\n'
+    df = read_label_file(_write(tmp_path, "t.jsonl", lines))
+    assert str(df["annotated_at"][0]) == "2025-02-02 02:02:02+00:00"
+    assert df["error"][1] == "time 1700000000 is not an ISO 8601 string"
+
+
+def test_nul_characters_in_ids_and_labels_are_row_errors(tmp_path):
+    lines = '{"id": "a\\u0000b", "label": "pos"}\n{"id": "c", "label": "p\\u0000s"}\n'
+    df = read_label_file(_write(tmp_path, "nul.jsonl", lines))
+    assert df["error"].tolist() == [
+        "id 'a\\x00b' contains a NUL character",
+        "label 'p\\x00s' contains a NUL character",
+    ]
 
 
 @pytest.mark.parametrize(
