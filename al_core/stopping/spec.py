@@ -193,7 +193,9 @@ def _parse(tokens: list[str], pos: int, text: str) -> tuple[Spec, int]:
             children.append(child)
         if pos < len(tokens) and tokens[pos] == ",":
             pos += 1
-        elif pos >= len(tokens) or tokens[pos] != ")":
+        elif pos >= len(tokens):
+            raise ConfigError(f"stopping criterion {text!r}: missing ')'")
+        elif tokens[pos] != ")":
             raise ConfigError(f"stopping criterion {text!r}: expected ',' or ')'")
     keys = [k for k, _ in params]
     if len(set(keys)) != len(keys):
