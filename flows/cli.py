@@ -21,6 +21,7 @@ for _key, _value in {
 import typer  # noqa: E402
 from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
+from rich.text import Text  # noqa: E402
 
 from al_core.errors import AlflowError  # noqa: E402
 
@@ -204,6 +205,9 @@ def status(
         + (f", accuracy {last['accuracy']:.3f}" if last and last["accuracy"] is not None else "")
         + (" (stopped)" if info["stopped"] else ""),
     )
+    for d in info.get("stopping", []):
+        verdict = "stop" if d["stop"] else "go on" if d["applicable"] else "n/a"
+        table.add_row(Text(f"stopping: {d['criterion']}"), Text(f"{verdict} - {d['reason']}"))
     q = info["queue"]
     table.add_row(
         "queue",
