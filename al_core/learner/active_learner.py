@@ -9,6 +9,12 @@ a freshly built classifier per training round::
         result = learner.query(10)
         learner.update(y[result.indices])                # the annotator's answers
 
+Labels can be changed (:meth:`~ActiveLearner.update_label_at`), taken back
+(:meth:`~ActiveLearner.remove_labels`) or their items ignored for good
+(:meth:`~ActiveLearner.ignore`); :meth:`~ActiveLearner.initialize_from_model` starts from an
+already-trained classifier with no labels at all. Selection seeds come from
+:mod:`al_core.seeding`, the scheme the workspace pipeline uses too.
+
 The production pipeline keeps its state on disk elsewhere; this class is the same loop without
 persistence between steps, plus :meth:`ActiveLearner.save`/:meth:`ActiveLearner.load` for
 checkpoints.
