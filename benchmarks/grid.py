@@ -143,9 +143,10 @@ def load_dataset(folder: Path, label_column: str, settings: dict[str, Any]) -> d
 class Grid:
     """One grid folder: its settings, its finished cells, and how to compute a missing one."""
 
-    def __init__(self, out: Path, settings: dict[str, Any]) -> None:
+    def __init__(self, out: Path, settings: dict[str, Any], cache_dir: Path) -> None:
         self.out = out
         self.settings = settings
+        self.cache_dir = cache_dir  # embeddings (by content hash): shared between grids
         self._data: dict[str, Any] = {}
 
     def check_settings(self) -> None:
@@ -180,7 +181,7 @@ class Grid:
         if cls.input_kind != "texts":
             embedder = registry.resolve_embedder_name(classifier, self.settings["embedder"])
         X_train, X_test, info = split_features(
-            data["train_texts"], data["test_texts"], embedder, self.out / ".embeddings"
+            data["train_texts"], data["test_texts"], embedder, self.cache_dir
         )
         full_path = self.out / "cells" / dataset / classifier / "full-data.json"
         if full_path.exists():
@@ -257,7 +258,7 @@ def run_grid(args: argparse.Namespace) -> dict[str, Any]:
     build_criteria(settings["stopping"], num_classes=2)  # fail fast on a malformed criterion
     out = args.out
     out.mkdir(parents=True, exist_ok=True)
-    grid = Grid(out, settings)
+    grid = Grid(out, settings, args.cache_dir)
     grid.check_settings()
     sources = [dataset_source(d, args.data_dir, args.label_column) for d in args.datasets]
     cells = [
@@ -479,6 +480,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--label-column", default="label")
     p.add_argument("--data-dir", type=Path, default=default_data_dir())
     p.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results" / "grid")
+    p.add_argument(
+        "--cache-dir",
+        type=Path,
+        default=REPO / ".alflow" / "embeddings",
+        help="embedding cache, kept out of the results (default .alflow/embeddings)",
+    )
     p.add_argument("--no-baseline", action="store_true", help="do not add random")
     p.add_argument("--combine-only", action="store_true", help="only rebuild the tables")
     args = p.parse_args(argv)
@@ -496,7 +503,7 @@ def main(argv: list[str] | None = None) -> int:
         stored = args.out / "grid.json"
         if not stored.exists():
             raise SystemExit(f"{args.out} is not a grid folder (no grid.json)")
-        grid = Grid(args.out, json.loads(stored.read_text()))
+        grid = Grid(args.out, json.loads(stored.read_text()), args.cache_dir)
         result = {"computed": 0, **combine(args.out, args, grid)}
     else:
         result = run_grid(args)

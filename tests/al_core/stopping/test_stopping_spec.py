@@ -96,3 +96,28 @@ def test_make_stopping_keeps_the_legacy_defaults():
     assert make_stopping("kappa-average", num_classes=3, kappa=0.8).kappa == 0.8
     budget = make_stopping("label-budget", num_classes=3, params={"label-budget": {"budget": 40}})
     assert budget.budget == 40
+
+
+def test_workspace_settings_old_and_new():
+    from al_core.pipeline.stopping import make_criteria
+    from al_core.storage import WorkspaceConfig
+
+    old = WorkspaceConfig.from_dict(
+        {"labels": ["a", "b"], "active_learning": {"stopping": ["max-iterations"], "kappa": 0.9}}
+    )
+    assert old.active_learning.stopping_params == {}  # a file written before the field loads
+    settings = WorkspaceConfig.from_dict(
+        {
+            "labels": ["a", "b"],
+            "active_learning": {
+                "max_iterations": 4,
+                "stopping": ["max-iterations", "label-budget", "any(kappa-average,delta-f)"],
+                "stopping_params": {"label-budget": {"budget": 80}, "delta-f": {"threshold": 0.05}},
+            },
+        }
+    ).active_learning
+    criteria = make_criteria(settings, num_classes=2)
+    assert list(criteria) == ["max-iterations", "label-budget", "any(kappa-average,delta-f)"]
+    assert criteria["max-iterations"].max_iterations == 4
+    assert criteria["label-budget"].budget == 80
+    assert criteria["any(kappa-average,delta-f)"].criteria[1].threshold == 0.05
