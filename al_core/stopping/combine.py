@@ -10,6 +10,7 @@ keep it complete. Not-applicable children are handled conservatively:
 
 from __future__ import annotations
 
+from abc import abstractmethod
 from collections.abc import Sequence
 from typing import Any
 
@@ -26,19 +27,17 @@ class _Combination(StoppingCriterion):
                 raise TypeError(f"{self.name} combines stopping criteria, got {c!r}")
         self.criteria = criteria
 
-    def check(self, ctx: StoppingContext) -> StopDecision:
-        decisions = [c.check(ctx) for c in self.criteria]
-        return self._combine(decisions)
+    def _check(self, ctx: StoppingContext) -> StopDecision:
+        # A combination needs nothing itself: its children judge applicability one by one.
+        return self._combine([c.check(ctx) for c in self.criteria])
 
-    def _check(self, ctx: StoppingContext) -> StopDecision:  # pragma: no cover - check() decides
-        raise NotImplementedError
-
+    @abstractmethod
     def _combine(self, decisions: list[StopDecision]) -> StopDecision:
-        raise NotImplementedError
+        """One decision from the children's decisions (in the order of ``criteria``)."""
 
     def _lines(self, decisions: list[StopDecision], which) -> str:
         return "; ".join(
-            f"{c.label}: {d.reason}"
+            f"{c.label}: {d.reason.removeprefix('not applicable: ')}"
             for c, d in zip(self.criteria, decisions, strict=True)
             if which(d)
         )
@@ -85,9 +84,7 @@ class AllOf(_Combination):
 
     def _combine(self, decisions: list[StopDecision]) -> StopDecision:
         if not all(d.applicable for d in decisions):
-            return StopDecision.not_applicable(
-                self._lines(decisions, lambda d: not d.applicable).replace("not applicable: ", "")
-            )
+            return StopDecision.not_applicable(self._lines(decisions, lambda d: not d.applicable))
         fired = sum(d.stop for d in decisions)
         if fired == len(decisions):
             return StopDecision(True, float(fired), self._lines(decisions, lambda d: True))
