@@ -101,10 +101,25 @@ def make_embedder(name: str):
     return lookup("embedders", name)()  # raises the unknown-name error
 
 
-def make_stopping(name: str, *, num_classes: int, max_iterations: int = 50, kappa: float = 0.99):
-    cls = lookup("stopping", name)
-    if name == "max-iterations":
-        return cls(max_iterations=max_iterations)
-    if name == "kappa-average":
-        return cls(num_classes=num_classes, kappa=kappa)
-    return cls()
+def make_stopping(
+    spec: str,
+    *,
+    num_classes: int,
+    max_iterations: int = 50,
+    kappa: float = 0.99,
+    params: dict[str, dict[str, Any]] | None = None,
+):
+    """A stopping criterion from its configuration text (see :mod:`al_core.stopping.spec`).
+
+    ``max_iterations`` and ``kappa`` are the defaults of those two criteria; ``params`` maps
+    criterion names to further parameter defaults. Values written in ``spec`` win.
+    """
+    from al_core.stopping import build_criterion
+
+    defaults: dict[str, dict[str, Any]] = {
+        "max-iterations": {"max_iterations": max_iterations},
+        "kappa-average": {"kappa": kappa},
+    }
+    for name, values in (params or {}).items():
+        defaults[name] = {**defaults.get(name, {}), **values}
+    return build_criterion(spec, num_classes=num_classes, defaults=defaults)

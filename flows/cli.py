@@ -29,6 +29,7 @@ for _key, _value in {
 import typer  # noqa: E402
 from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
+from rich.text import Text  # noqa: E402
 
 from al_core.errors import AlflowError  # noqa: E402
 
@@ -225,6 +226,9 @@ def status(
         + (f", accuracy {last['accuracy']:.3f}" if last and last["accuracy"] is not None else "")
         + (" (stopped)" if info["stopped"] else ""),
     )
+    for d in info.get("stopping", []):
+        verdict = "stop" if d["stop"] else "go on" if d["applicable"] else "n/a"
+        table.add_row(Text(f"stopping: {d['criterion']}"), Text(f"{verdict} - {d['reason']}"))
     q = info["queue"]
     table.add_row(
         "queue",
@@ -282,9 +286,31 @@ def simulate(
         Path | None,
         typer.Option(help="Embedding cache to reuse between runs (default: OUT/.embeddings)."),
     ] = None,
+    stopping: Annotated[
+        str | None,
+        typer.Option(
+            help="Stopping criteria to check, comma-separated, e.g. "
+            "'kappa-average,label-budget(budget=300),any(delta-f,overall-uncertainty)'; "
+            "summary.json records where each first fires (runs still use the full budget)."
+        ),
+    ] = None,
+    stopping_set_size: Annotated[
+        int, typer.Option(help="Training texts the stopping criteria predict on.")
+    ] = 1000,
+    target: Annotated[
+        float | None,
+        typer.Option(help="Score for 'labels to target' (default: 95% of the full-data score)."),
+    ] = None,
+    label_separator: Annotated[
+        str | None,
+        typer.Option(help="Split label cells on this string: multi-label data (e.g. ',')."),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:
-    """Compare query strategies on labelled data: learning curves, table and report."""
+    """Compare query strategies on labelled data: learning curves, table and report.
+
+    A label column of lists (or --label-separator) makes it a multi-label simulation.
+    """
     # Our progress bar replaces Hugging Face's; Prefect's own log goes to its API (the UI), and
     # errors reach the terminal once, as one line. Both can be turned back on in the env.
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
@@ -313,6 +339,7 @@ def simulate(
         batch_size=batch_size,
         iterations=iterations,
         seeds=seeds,
+        stopping=stopping or (),
     )
     with Progress(
         SpinnerColumn(),
@@ -346,6 +373,10 @@ def simulate(
             initializer=initializer,
             cache_dir=None if cache_dir is None else str(cache_dir),
             progress=progress,
+            stopping=stopping,
+            stopping_set_size=stopping_set_size,
+            target=target,
+            label_separator=label_separator,
         )
     if as_json:
         print_json(summary)

@@ -10,7 +10,11 @@ random-sampling baseline, and the flow writes ``summary.json``, ``curve.csv``,
 
 Names are checked before any file is read (:func:`check_config`, also used by the command
 line so a typo fails before Prefect starts), and label problems before anything is embedded.
-The label set is the sorted set of labels in the training file.
+The label set is the sorted set of labels in the training file; a label column of lists (or
+``label_separator``) makes the task multi-label, where every strategy must support multi-label
+data and the curves are read on micro-F1. ``stopping`` criteria (text, see
+:mod:`al_core.stopping.spec`) are checked at every point on a fixed stopping set and
+``summary.json`` records, per strategy, where each first said stop (``stopped_at``).
 """
 
 from __future__ import annotations
@@ -22,11 +26,11 @@ from typing import Any
 
 from prefect import flow
 
-from al_core.errors import ConfigError, InputFileError
-from al_core.labels import LabelSet
+from al_core.errors import ConfigError
+from al_core.stopping import split_specs
 from tasks.simulate import (
     embed_splits,
-    full_data_accuracy,
+    full_data_scores,
     load_split,
     run_strategy_seed,
     write_report,
@@ -68,14 +72,20 @@ def check_config(
     batch_size: int,
     iterations: int,
     seeds: int,
+    stopping: str | Sequence[str] = (),
+    multi_label: bool | None = None,
 ) -> tuple[list[str], str | None]:
     """Validate names and sizes; return the strategy plan and the embedder actually used.
 
     The embedder is None for a classifier that reads texts. Raises :class:`ConfigError` with
-    the valid choices on any unknown name, and when a strategy cannot work with the classifier
-    (it needs something the classifier lacks, or does not do single-label tasks).
+    the valid choices on any unknown name, on malformed ``stopping`` text, and when a strategy
+    cannot work with the classifier (it needs something the classifier lacks). With
+    ``multi_label`` known, the strategies and the classifier must support that label type;
+    with None (before the files are read) each strategy must support some label type the
+    classifier supports.
     """
     from al_core import registry
+    from al_core.stopping import build_criteria
 
     for name, value, low in (
         ("initial", initial, 1),
@@ -88,6 +98,7 @@ def check_config(
     plan = plan_strategies(strategies)
     clf_cls = registry.lookup("classifiers", classifier)
     registry.lookup("initializers", initializer)
+    build_criteria(stopping, num_classes=2)  # syntax and names; the label set comes later
     if clf_cls.input_kind == "texts":
         if embedder:
             raise ConfigError(
@@ -103,11 +114,18 @@ def check_config(
         raise ConfigError(
             f"unknown strategy {', '.join(map(repr, unknown))}; choose from {', '.join(known)}"
         )
+    clf_types = {"single", "multi"} if clf_cls.supports_multi_label else {"single"}
+    if multi_label is not None:
+        kind = "multi" if multi_label else "single"
+        if kind not in clf_types:
+            raise ConfigError(f"classifier {classifier!r} does not support {kind}-label data")
+        clf_types = {kind}
     needs_attr = {"probabilities": "predict_proba", "embeddings": "embed"}
     for name in plan:
         cls = known[name]
-        if "single" not in cls.label_types:
-            raise ConfigError(f"strategy {name!r} does not support single-label tasks")
+        if not clf_types & set(cls.label_types):
+            kinds = "/".join(sorted(clf_types))
+            raise ConfigError(f"strategy {name!r} does not support {kinds}-label data")
         for need in cls.needs:
             attr = needs_attr.get(need)
             if attr and not callable(getattr(clf_cls, attr, None)):
@@ -144,16 +162,26 @@ def simulate_flow(
     cache_dir: str | Path | None = None,
     progress: ProgressFn | None = None,
     dataset: str | None = None,
+    stopping: list[str] | str | None = None,
+    stopping_set_size: int = 1000,
+    target: float | None = None,
+    label_separator: str | None = None,
 ) -> dict[str, Any]:
     """Simulate active learning for each strategy (plus random) and seed; write the report.
 
     ``cache_dir`` holds embeddings of cacheable embedders (default ``<out_dir>/.embeddings``);
     share one between runs so texts are embedded once. ``progress`` is called as
-    ``progress(step, completed, total)`` (see :data:`ProgressFn`). Returns the summary
-    written to ``summary.json`` (see :func:`al_core.simulation.summarize`), with
-    ``embedding`` facts and phase ``timings`` (seconds) added.
+    ``progress(step, completed, total)`` (see :data:`ProgressFn`). ``stopping`` lists
+    criteria as text; they are checked on the ``stopping_set_size`` training texts with the
+    smallest content hash. ``target`` is the score for the labels-to-target figures (default:
+    95% of the full-data score). Returns the summary written to ``summary.json`` (see
+    :func:`al_core.simulation.summarize`), with ``embedding`` facts and phase ``timings``
+    (seconds) added.
     """
+    from al_core.simulation import encode_splits, stopping_rows
+
     start = time.perf_counter()
+    stop_specs = [] if stopping is None else split_specs(stopping)
     plan, embedder_name = check_config(
         strategies,
         classifier=classifier,
@@ -163,7 +191,10 @@ def simulate_flow(
         batch_size=batch_size,
         iterations=iterations,
         seeds=seeds,
+        stopping=stop_specs,
     )
+    if stopping_set_size < 1:
+        raise ConfigError(f"stopping_set_size must be >= 1, got {stopping_set_size}")
     seed_list = list(range(seeds))
     total = len(plan) * len(seed_list) * iterations
     report = progress or (lambda step, completed, total: None)
@@ -173,25 +204,29 @@ def simulate_flow(
 
     report("reading files", 0, total)
     t0 = time.perf_counter()
-    train_texts, train_labels = load_split(train, text_column, label_column)
-    test_texts, test_labels = load_split(test, text_column, label_column)
-    names = sorted(set(train_labels))
-    if len(names) < 2:
-        raise InputFileError(f"{train}: a simulation needs at least 2 labels, found {names}")
-    unknown = sorted(set(test_labels) - set(names))
-    if unknown:
-        bad = set(unknown)
-        n_rows = sum(1 for v in test_labels if v in bad)
-        raise InputFileError(
-            f"{test}: {n_rows} rows have labels that the training file lacks: "
-            f"{', '.join(unknown)} (the label set from {train} is {', '.join(names)})"
-        )
+    train_texts, train_labels = load_split(train, text_column, label_column, label_separator)
+    test_texts, test_labels = load_split(test, text_column, label_column, label_separator)
+    label_set, y_train, y_test = encode_splits(
+        train_labels, test_labels, train_name=str(train), test_name=str(test)
+    )
+    names = list(label_set.names)
+    multi = label_set.multi_label
+    check_config(
+        plan,
+        classifier=classifier,
+        embedder=embedder,
+        initializer=initializer,
+        initial=initial,
+        batch_size=batch_size,
+        iterations=iterations,
+        seeds=seeds,
+        multi_label=multi,
+    )
     if initial >= len(train_texts):
         raise ConfigError(
             f"initial ({initial}) must be smaller than the training file ({len(train_texts)} rows)"
         )
-    label_set = LabelSet(names)
-    y_train, y_test = label_set.encode(train_labels), label_set.encode(test_labels)
+    stop_rows = stopping_rows(train_texts, stopping_set_size) if stop_specs else None
     timings["load_seconds"] = time.perf_counter() - t0
 
     n_texts = len(train_texts) + len(test_texts)
@@ -202,7 +237,7 @@ def simulate_flow(
     report("training on all labels", 0, total)
     t0 = time.perf_counter()
     try:
-        full_acc = full_data_accuracy(
+        full = full_data_scores(
             X_train, y_train, X_test, y_test, classifier=classifier, num_classes=len(names)
         )
     except TypeError as exc:  # the first fit: features of a kind the classifier cannot read
@@ -237,6 +272,8 @@ def simulate_flow(
                     iterations=iterations,
                     seed=seed,
                     progress_callback=on_round,
+                    stopping=stop_specs,
+                    stopping_indices=stop_rows,
                 )
             )
             done += iterations
@@ -252,17 +289,25 @@ def simulate_flow(
         "train_size": len(train_texts),
         "test_size": len(test_texts),
         "label_set": ", ".join(names),
+        "multi_label": multi,
+        "stopping": ", ".join(stop_specs) or "none",
     }
+    if stop_rows is not None:
+        settings["stopping_set_size"] = len(stop_rows)
     from al_core.simulation import summarize
 
+    metric = "micro_f1" if multi else "accuracy"
     summary = summarize(
         runs,
         dataset=dataset or dataset_name(train),
         classifier=classifier,
         embedder=embedder_name or "none",
         seeds=seed_list,
-        full_data_accuracy=full_acc,
+        full_data_accuracy=full["accuracy"],
         settings=settings,
+        metric=metric,
+        full_data_score=full[metric],
+        target=target,
     )
     summary["embedding"] = {k: v for k, v in emb_info.items() if k != "seconds"}
     timings["total_seconds"] = time.perf_counter() - start

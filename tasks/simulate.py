@@ -30,10 +30,13 @@ from al_core.simulation.data import load_labelled_split, score_on_full_data, spl
 
 @task(name="load-split", cache_policy=NO_CACHE)
 def load_split(
-    path: str | Path, text_column: str = "text", label_column: str = "label"
-) -> tuple[list[str], list[str]]:
+    path: str | Path,
+    text_column: str = "text",
+    label_column: str = "label",
+    label_separator: str | None = None,
+) -> tuple[list[str], list[Any]]:
     """Texts and gold labels of a labelled file (see :func:`load_labelled_split`)."""
-    return load_labelled_split(path, text_column, label_column)
+    return load_labelled_split(path, text_column, label_column, label_separator)
 
 
 @task(name="embed-splits", cache_policy=NO_CACHE)
@@ -67,17 +70,24 @@ def run_strategy_seed(
     iterations: int,
     seed: int,
     progress_callback: Callable[[int], None] | None = None,
+    stopping: Sequence[str] = (),
+    stopping_indices: np.ndarray | None = None,
 ):
     """One simulated run (:func:`al_core.simulation.simulate`) of ``strategy`` under ``seed``.
 
     Every run trains fresh classifiers seeded with ``seed``; the result is a
-    :class:`~al_core.simulation.SimulationRun`.
+    :class:`~al_core.simulation.SimulationRun`. Multi-label when ``y_train`` is an indicator
+    matrix; ``stopping`` criteria are checked on the pool rows ``stopping_indices``.
     """
     from al_core.registry import make_classifier, make_initializer, make_strategy
     from al_core.simulation import simulate
 
+    multi_label = np.ndim(y_train) == 2
+
     def factory():
-        return make_classifier(classifier, num_classes=num_classes, multi_label=False, seed=seed)
+        return make_classifier(
+            classifier, num_classes=num_classes, multi_label=multi_label, seed=seed
+        )
 
     with single_thread_blas():
         return simulate(
@@ -95,11 +105,13 @@ def run_strategy_seed(
             progress_callback=progress_callback,
             num_classes=num_classes,
             name=strategy,
+            stopping=stopping,
+            stopping_indices=stopping_indices,
         )
 
 
-@task(name="full-data-accuracy", cache_policy=NO_CACHE)
-def full_data_accuracy(
+@task(name="full-data-scores", cache_policy=NO_CACHE)
+def full_data_scores(
     X_train: Features,
     y_train: np.ndarray,
     X_test: Features,
@@ -108,8 +120,8 @@ def full_data_accuracy(
     classifier: str,
     num_classes: int,
     seed: int = 0,
-) -> float:
-    """Test accuracy of ``classifier`` trained on every training row: the curves' ceiling."""
+) -> dict[str, float]:
+    """Test scores of ``classifier`` trained on every training row: the curves' ceiling."""
     return score_on_full_data(
         X_train,
         y_train,
@@ -149,7 +161,9 @@ def _publish_artifacts(summary: dict[str, Any], paths: dict[str, Path]) -> None:
         {
             "strategy": e["strategy"],
             "auc": round(e["auc"], 4),
+            "auc_std": None if e["auc_spread"]["std"] is None else round(e["auc_spread"]["std"], 4),
             "final_accuracy": round(e["final_accuracy"], 4),
+            "final_score": round(e["final_score"], 4),
             "labels": e["labels"][-1],
             "query_s": round(e["query_seconds"], 3),
             "train_s": round(e["train_seconds"], 3),

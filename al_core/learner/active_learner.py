@@ -9,6 +9,12 @@ a freshly built classifier per training round::
         result = learner.query(10)
         learner.update(y[result.indices])                # the annotator's answers
 
+Labels can be changed (:meth:`~ActiveLearner.update_label_at`), taken back
+(:meth:`~ActiveLearner.remove_labels`) or their items ignored for good
+(:meth:`~ActiveLearner.ignore`); :meth:`~ActiveLearner.initialize_from_model` starts from an
+already-trained classifier with no labels at all. Selection seeds come from
+:mod:`al_core.seeding`, the scheme the workspace pipeline uses too.
+
 The production pipeline keeps its state on disk elsewhere; this class is the same loop without
 persistence between steps, plus :meth:`ActiveLearner.save`/:meth:`ActiveLearner.load` for
 checkpoints.
@@ -29,7 +35,8 @@ from al_core.features import Features, num_rows, take_rows
 from al_core.initialization.base import Initializer
 from al_core.labels.labelset import UNLABELED
 from al_core.query.base import QueryResult, QueryStrategy
-from al_core.stopping.base import StopDecision, StoppingContext, StoppingCriterion
+from al_core.seeding import derive_seed, selection_seed
+from al_core.stopping import StopDecision, StoppingCriterion, build_context
 from al_core.storage.atomic import atomic_write_bytes
 
 _FORMAT = "alflow.ActiveLearner"
@@ -38,17 +45,6 @@ _FORMAT_VERSION = 1
 
 class LearnerStateError(RuntimeError):
     """A method was called at the wrong point of the learner's lifecycle."""
-
-
-def derive_seed(seed: int | None, *parts: int) -> int | None:
-    """A seed for one step, mixed from the learner's seed and step numbers (None stays None).
-
-    Mixing through :class:`numpy.random.SeedSequence` keeps neighbouring steps' random streams
-    independent while making a whole run reproducible from one integer.
-    """
-    if seed is None:
-        return None
-    return int(np.random.SeedSequence([int(seed), *map(int, parts)]).generate_state(1)[0])
 
 
 class ActiveLearner:
@@ -62,6 +58,9 @@ class ActiveLearner:
     seed is derived from ``seed`` and :attr:`iteration`); it does not seed the classifier,
     which is the factory's job.
     """
+
+    #: The classifier given to :meth:`initialize_from_model`, if any.
+    _base_classifier: Classifier | None = None
 
     def __init__(
         self,
@@ -248,7 +247,7 @@ class ActiveLearner:
                 labeled,
                 self._labels[labeled],
                 int(n),
-                seed=derive_seed(self.seed, self._iteration + 1),
+                seed=selection_seed(self.seed, self._iteration + 1),
             )
         self._pending = np.asarray(result.indices, dtype=np.int64).copy()
         self._pending_is_initial = False
@@ -296,37 +295,58 @@ class ActiveLearner:
         Ignored items that were pending stop being pending.
         """
         idx = np.unique(self._check_index_values(indices, "ignore"))
-        had_label = idx[self._labeled[idx]]
-        if len(had_label) and self._initialized:
-            remaining = self._labeled.copy()
-            remaining[had_label] = False
-            if not remaining.any():
-                raise ValueError("ignoring these items would leave no labelled item to train on")
-        old_labels = self._labels[had_label].copy()
-        self._labeled[had_label] = False
-        self._labels[had_label] = 0 if self.multi_label else UNLABELED
-        if len(had_label) and self._initialized:
-            try:
-                self._fit()
-            except BaseException:
-                self._labels[had_label] = old_labels
-                self._labeled[had_label] = True
-                raise
+        self._unlabel(idx[self._labeled[idx]], "ignoring these items")
         self._ignored[idx] = True
         self._drop_pending(idx)
+
+    def remove_labels(self, indices: Sequence[int] | np.ndarray) -> None:
+        """Take the labels of labelled items back: they become unlabelled query candidates.
+
+        Unlike :meth:`ignore`, the items may be queried again. The model is retrained on the
+        remaining labels (or returns to the starting model of :meth:`initialize_from_model`
+        when none remain). Does not count as a query round.
+        """
+        self._require_initialized("remove_labels")
+        idx = np.unique(self._check_index_values(indices, "remove_labels"))
+        unlabeled = idx[~self._labeled[idx]]
+        if len(unlabeled):
+            raise ValueError(f"remove_labels(): items {unlabeled[:5].tolist()} have no label")
+        self._unlabel(idx, "removing these labels")
+
+    def initialize_from_model(self, classifier: Classifier) -> None:
+        """Start from an already-trained classifier, with no labels: it makes the first query.
+
+        The learner is initialized at iteration 0. The first :meth:`update` trains a fresh
+        classifier from ``classifier_factory`` on the answered labels (let the factory start
+        from the same weights to keep what the model knew); if every label is later removed,
+        the learner returns to this classifier.
+        """
+        if self._initialized or self._pending_is_initial:
+            raise LearnerStateError("the learner is already initialized (or being initialized)")
+        if not callable(getattr(classifier, "predict_proba", None)):
+            raise TypeError("initialize_from_model() needs a trained classifier with predict_proba")
+        self._base_classifier = classifier
+        self._classifier = classifier
+        self._initialized = True
+        self._pending = None
+        self._iteration = 0
 
     # ------------------------------------------------------------------ stopping
 
     def check_stop(
-        self, stopping_indices: Sequence[int] | np.ndarray | None = None
+        self,
+        stopping_indices: Sequence[int] | np.ndarray | None = None,
+        eval_metrics: dict[str, float] | None = None,
     ) -> list[StopDecision]:
         """Run every stopping criterion on the current model; one decision per criterion.
 
         Predictions are made on ``stopping_indices`` (default: the whole pool). Pass the same
         set every time, and call this once per iteration: criteria record history.
-        Predictions come from ``predict_proba`` (argmax, or threshold 0.5 for multi-label).
-        The context's ``iteration`` is :attr:`iteration` (0 right after initialization, so
-        ``MaxIterations(k)`` stops after ``k`` query rounds).
+        ``eval_metrics`` are the model's scores on a labelled evaluation set, for criteria that
+        watch them (``eval-plateau``). The context (:func:`al_core.stopping.build_context`,
+        as in the pipeline) has ``iteration`` = :attr:`iteration`, the query rounds the model
+        has learned from (0 right after initialization, so ``MaxIterations(k)`` stops after
+        ``k`` rounds). A criterion that cannot judge returns a not-applicable decision.
         """
         self._require_initialized("check_stop")
         if not self.stopping:
@@ -335,16 +355,16 @@ class ActiveLearner:
             rows = np.arange(self._n_pool)
         else:
             rows = self._check_index_values(stopping_indices, "check_stop")
-        proba = np.asarray(self.classifier.predict_proba(take_rows(self._X, rows)))
-        if self.multi_label:
-            predictions = (proba >= 0.5).astype(np.int8)
-        else:
-            predictions = proba.argmax(axis=1) if len(proba) else np.empty(0, dtype=np.int64)
-        ctx = StoppingContext(
+        proba = None
+        if len(rows):
+            proba = np.asarray(self.classifier.predict_proba(take_rows(self._X, rows)))
+        ctx = build_context(
             iteration=self._iteration,
             num_labeled=int(self._labeled.sum()),
-            predictions=predictions,
             proba=proba,
+            multi_label=self.multi_label,
+            labeled=self._labeled[rows],
+            eval_metrics=eval_metrics,
         )
         return [criterion.check(ctx) for criterion in self.stopping]
 
@@ -501,6 +521,27 @@ class ActiveLearner:
         clf.fit(take_rows(self._X, labeled), self._labels[labeled])
         self.last_train_seconds = time.perf_counter() - start
         self._classifier = clf
+
+    def _unlabel(self, idx: np.ndarray, what: str) -> None:
+        """Clear the labels of ``idx`` and retrain; on a failed fit the labels are restored."""
+        if len(idx) == 0:
+            return
+        old_labels = self._labels[idx].copy()
+        self._labeled[idx] = False
+        self._labels[idx] = 0 if self.multi_label else UNLABELED
+        if not self._initialized:
+            return
+        try:
+            if self._labeled.any():
+                self._fit()
+            elif self._base_classifier is not None:
+                self._classifier = self._base_classifier
+            else:
+                raise ValueError(f"{what} would leave no labelled item to train on")
+        except BaseException:
+            self._labels[idx] = old_labels
+            self._labeled[idx] = True
+            raise
 
     def _drop_pending(self, idx: np.ndarray) -> None:
         if self._pending is not None and len(idx):

@@ -168,7 +168,7 @@ def evaluate_model(ws: Workspace, model_path: str | Path) -> dict[str, Any]:
     return {
         "n_eval": len(items),
         "accuracy": float(accuracy(y, pred)),
-        "macro_f1": float(macro_f1(y, pred)),
+        "macro_f1": float(macro_f1(y, pred, len(model.label_set))),
     }
 
 

@@ -15,8 +15,9 @@ import pandas as pd
 from al_core.features import take_rows
 from al_core.pipeline.export import batch_id_for, queue_for
 from al_core.pipeline.model import encode_targets, load_model, model_dir, read_meta
-from al_core.pipeline.state import candidate_items, labelled_items
+from al_core.pipeline.state import candidate_items, labelled_items, loop_state
 from al_core.registry import make_initializer, make_strategy
+from al_core.seeding import selection_seed
 from al_core.storage import ActiveLearningSettings, Workspace, atomic_write_json
 
 
@@ -33,7 +34,8 @@ def select_batch(
         atomic_write_json(out, adopted)
         return out
     candidates = candidate_items(ws)
-    seed = settings.seed * 100_003 + iteration
+    # Round 0 is the initial selection, round k the k-th query (al_core/seeding.py).
+    seed = selection_seed(settings.seed, 0 if model_path is None else loop_state(ws).n_trained + 1)
     n = min(settings.batch_size, len(candidates))
     if model_path is None:
         picks = make_initializer(settings.initializer).select(len(candidates), n, seed=seed)

@@ -6,6 +6,7 @@ import dataclasses
 from typing import Any
 
 from al_core.errors import ConfigError
+from al_core.pipeline.stopping import make_criteria
 from al_core.registry import lookup, resolve_embedder_name
 from al_core.storage import ActiveLearningSettings, Workspace
 
@@ -19,8 +20,7 @@ def resolve_settings(ws: Workspace, **overrides: Any) -> ActiveLearningSettings:
     strategy = lookup("strategies", settings.strategy)
     lookup("classifiers", settings.classifier)
     lookup("initializers", settings.initializer)
-    for name in settings.stopping:
-        lookup("stopping", name)
+    make_criteria(settings, len(ws.config.labels))  # an unknown or malformed criterion fails here
     label_type = "multi" if ws.config.multi_label else "single"
     if label_type not in strategy.label_types:
         raise ConfigError(

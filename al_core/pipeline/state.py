@@ -138,6 +138,30 @@ def latest_batch(ws: Workspace) -> str | None:
     return None if value is None else str(value)
 
 
+def latest_stopping(ws: Workspace) -> list[dict]:
+    """Each criterion's decision in the latest iteration that checked stopping.
+
+    ``applicable`` is False where the criterion could not judge (its ``reason`` says why);
+    rows written before that column existed read as applicable.
+    """
+    df = ws.query(
+        "SELECT iteration, criterion, value, stop, coalesce(applicable, true) AS applicable, "
+        "reason FROM stopping WHERE iteration = (SELECT max(iteration) FROM stopping) "
+        "ORDER BY criterion"
+    )
+    return [
+        {
+            "iteration": int(r.iteration),
+            "criterion": r.criterion,
+            "value": None if pd.isna(r.value) else float(r.value),
+            "stop": bool(r.stop),
+            "applicable": bool(r.applicable),
+            "reason": r.reason,
+        }
+        for r in df.itertuples()
+    ]
+
+
 def pipeline_status(ws: Workspace) -> dict:
     """:func:`al_core.storage.workspace_status` plus the loop and the annotation queue."""
     from al_core.pipeline.export import queue_for
@@ -148,6 +172,7 @@ def pipeline_status(ws: Workspace) -> dict:
     queue = queue_for(ws).state()
     info["next_iteration"] = state.next_iteration
     info["stopped"] = state.stopped
+    info["stopping"] = latest_stopping(ws)
     info["queue"] = {
         **queue,
         "current_batch": latest_batch(ws),

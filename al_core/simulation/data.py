@@ -15,6 +15,7 @@ import numpy as np
 from al_core.device import single_thread_blas
 from al_core.errors import InputFileError
 from al_core.features import Features
+from al_core.labels import LabelSet
 
 # Kept short: a missing cell in a column of labels or texts is a data error the user fixes.
 _MAX_ROWS_SHOWN = 5
@@ -34,12 +35,17 @@ def _row_list(rows: Sequence[int]) -> str:
 
 
 def load_labelled_split(
-    path: str | Path, text_column: str = "text", label_column: str = "label"
-) -> tuple[list[str], list[str]]:
-    """Texts and gold labels (as strings) of a labelled file, in file order.
+    path: str | Path,
+    text_column: str = "text",
+    label_column: str = "label",
+    label_separator: str | None = None,
+) -> tuple[list[str], list[str] | list[list[str]]]:
+    """Texts and gold labels of a labelled file, in file order.
 
-    Raises :class:`InputFileError` when a column is missing, a text or label is empty, or a
-    label is a list (multi-label files are not simulated here).
+    Labels are strings (single-label), or lists of strings (multi-label) when the column holds
+    lists (Parquet list columns, e.g. GoEmotions' ``labels``) or when ``label_separator``
+    splits string cells (``"admiration,joy"`` with ``","``). Raises :class:`InputFileError`
+    when a column is missing or a text or label is empty.
     """
     from al_core.ingest.readers import read_table
 
@@ -63,21 +69,74 @@ def load_labelled_split(
             f"{path}: {len(bad_text)} rows have an empty {text_column!r} "
             f"(rows {_row_list(bad_text)}, counting from 0)"
         )
-    listy = [i for i, v in enumerate(labels_raw) if isinstance(v, list | tuple | np.ndarray)]
-    if listy:
-        raise InputFileError(
-            f"{path}: column {label_column!r} holds label lists (rows {_row_list(listy)}); "
-            "simulations support single-label data only"
-        )
-    bad_label = [i for i, v in enumerate(labels_raw) if _is_missing(v)]
+    listy = [isinstance(v, list | tuple | np.ndarray) for v in labels_raw]
+    bad_label = [i for i, v in enumerate(labels_raw) if not listy[i] and _is_missing(v)]
     if bad_label:
         raise InputFileError(
             f"{path}: {len(bad_label)} rows have no {label_column!r} (rows "
             f"{_row_list(bad_label)}, counting from 0); a simulation needs a gold label per row"
         )
     texts = [t if isinstance(t, str) else str(t) for t in texts_raw]
-    labels = [str(v).strip() for v in labels_raw]
+    if not any(listy) and label_separator is None:
+        return texts, [str(v).strip() for v in labels_raw]
+    labels: list[list[str]] = []
+    for v, is_list in zip(labels_raw, listy, strict=True):
+        if is_list:
+            items = list(v)
+        else:
+            items = str(v).split(label_separator) if label_separator else [str(v)]
+        labels.append(sorted({str(x).strip() for x in items if str(x).strip()}))
     return texts, labels
+
+
+def encode_splits(
+    train_labels: Sequence[str] | Sequence[Sequence[str]],
+    test_labels: Sequence[str] | Sequence[Sequence[str]],
+    *,
+    train_name: str = "train",
+    test_name: str = "test",
+) -> tuple[LabelSet, np.ndarray, np.ndarray]:
+    """The label set (sorted labels of the training file) and both splits encoded with it.
+
+    Multi-label when the labels are lists. Raises :class:`InputFileError` when the training
+    file has fewer than 2 labels or the test file has labels the training file lacks.
+    """
+    multi = bool(train_labels) and not isinstance(train_labels[0], str)
+    if multi != (bool(test_labels) and not isinstance(test_labels[0], str)):
+        raise InputFileError(
+            f"{train_name} and {test_name} disagree: one holds label lists, the other single labels"
+        )
+
+    def flat(labels) -> list[str]:
+        return [x for v in labels for x in v] if multi else list(labels)
+
+    names = sorted(set(flat(train_labels)))
+    if len(names) < 2:
+        raise InputFileError(f"{train_name}: a simulation needs at least 2 labels, found {names}")
+    unknown = sorted(set(flat(test_labels)) - set(names))
+    if unknown:
+        bad = set(unknown)
+        n_rows = sum(1 for v in test_labels if (set(v) if multi else {v}) & bad)
+        raise InputFileError(
+            f"{test_name}: {n_rows} rows have labels that the training file lacks: "
+            f"{', '.join(unknown)} (the label set from {train_name} is {', '.join(names)})"
+        )
+    label_set = LabelSet(names, multi_label=multi)
+    return label_set, label_set.encode(train_labels), label_set.encode(test_labels)
+
+
+def stopping_rows(texts: Sequence[str], size: int) -> np.ndarray:
+    """The pool rows of the stopping set: the ``size`` texts with the smallest content hash.
+
+    The same rule as the workspace pipeline's stopping set (a deterministic, effectively random
+    sample), so every strategy and seed is judged on the same items. Sorted row indices.
+    """
+    from al_core.hashing import content_hashes
+
+    if size < 1:
+        raise ValueError(f"the stopping set needs size >= 1, got {size}")
+    hashes = np.asarray(content_hashes(list(texts)))
+    return np.sort(np.argsort(hashes, kind="stable")[: int(size)])
 
 
 def split_features(
@@ -145,13 +204,19 @@ def score_on_full_data(
     classifier: str,
     num_classes: int,
     seed: int = 0,
-) -> float:
-    """Test accuracy of ``classifier`` trained on every training row: the curves' ceiling."""
-    from al_core.metrics import accuracy
+) -> dict[str, float]:
+    """Test scores of ``classifier`` trained on every training row: the curves' ceiling.
+
+    Returns ``accuracy``, ``macro_f1`` and ``micro_f1`` (multi-label when ``y_train`` is an
+    indicator matrix).
+    """
+    from al_core.metrics import scores
     from al_core.registry import make_classifier
 
-    clf = make_classifier(classifier, num_classes=num_classes, multi_label=False, seed=seed)
+    y_train = np.asarray(y_train)
+    multi = y_train.ndim == 2
+    clf = make_classifier(classifier, num_classes=num_classes, multi_label=multi, seed=seed)
     with single_thread_blas():
-        clf.fit(X_train, np.asarray(y_train))
+        clf.fit(X_train, y_train)
         predictions = np.asarray(clf.predict(X_test))
-    return accuracy(np.asarray(y_test), predictions)
+    return scores(np.asarray(y_test), predictions, num_classes)

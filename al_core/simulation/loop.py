@@ -7,7 +7,7 @@ batch size and budget for every strategy, and a learning curve (accuracy vs. lab
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -17,18 +17,22 @@ from al_core.classifiers.base import Classifier
 from al_core.features import Features, num_rows
 from al_core.initialization.base import Initializer
 from al_core.learner.active_learner import ActiveLearner
-from al_core.metrics import accuracy, macro_f1
+from al_core.metrics import scores
 from al_core.query.base import QueryStrategy
+from al_core.stopping import build_criteria
 
 
 @dataclass
 class SimulationRun:
-    """One strategy under one seed: a learning curve plus timings.
+    """One strategy under one seed: a learning curve, stopping points and timings.
 
-    Point ``i`` of ``labels``/``accuracy``/``macro_f1`` is measured after initialization
-    (``i = 0``) or after query round ``i``. Times are seconds: ``query_seconds`` and
-    ``train_seconds`` summed over the run (initial training included), ``wall_seconds`` for
-    the whole simulation including evaluation.
+    Point ``i`` of ``labels``/``accuracy``/``macro_f1``/``micro_f1`` is measured after
+    initialization (``i = 0``) or after query round ``i``; ``i`` is also the stopping
+    context's ``iteration`` there. ``stopping`` maps each criterion's text to ``point`` (the
+    first point where it said stop, None if never), ``reason`` (its reason there, else its
+    last reason) and ``applicable`` (whether it could judge at least once). Times are
+    seconds: ``query_seconds`` and ``train_seconds`` summed over the run (initial training
+    included), ``wall_seconds`` for the whole simulation including evaluation.
     """
 
     strategy: str
@@ -39,9 +43,15 @@ class SimulationRun:
     query_seconds: float = 0.0
     train_seconds: float = 0.0
     wall_seconds: float = 0.0
+    micro_f1: list[float] = field(default_factory=list)
+    stopping: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> SimulationRun:
+        return cls(**data)
 
 
 def strategy_name(strategy: Any) -> str:
@@ -65,6 +75,8 @@ def simulate(
     progress_callback: Callable[[int], None] | None = None,
     num_classes: int | None = None,
     name: str | None = None,
+    stopping: Sequence[str] = (),
+    stopping_indices: np.ndarray | None = None,
 ) -> SimulationRun:
     """Run ``iterations`` rounds of query ``batch_size`` -> reveal gold -> retrain.
 
@@ -75,6 +87,11 @@ def simulate(
     pool runs out. ``progress_callback(i)`` is called after round ``i`` (1-based).
     ``num_classes`` defaults to what ``y_train``/``y_test`` show; pass it when the label set
     has classes absent from both. ``name`` overrides the strategy name in the result.
+
+    ``stopping`` lists criteria as text (:mod:`al_core.stopping.spec`); each is checked at
+    every point, on the pool rows ``stopping_indices`` (default: the whole pool) and with the
+    test scores as evaluation scores, and the run records where each first said stop. The run
+    always goes on to the full budget, so the cost of stopping early can be measured.
     """
     if initial < 1:
         raise ValueError(f"initial must be >= 1, got {initial}")
@@ -103,11 +120,12 @@ def simulate(
         X_train,
         num_classes=num_classes,
         multi_label=multi_label,
+        stopping=build_criteria(list(stopping), num_classes=num_classes) if stopping else (),
         seed=seed,
     )
     learner.initialize_with(initializer, initial, y_gold=y_train)
     run.train_seconds += learner.last_train_seconds
-    _evaluate(learner, X_test, y_test, run)
+    _evaluate(learner, X_test, y_test, run, stopping_indices)
 
     for round_no in range(1, iterations + 1):
         if len(learner.indices_unlabeled) == 0:
@@ -119,7 +137,7 @@ def simulate(
             break
         learner.update(y_train[result.indices])
         run.train_seconds += learner.last_train_seconds
-        _evaluate(learner, X_test, y_test, run)
+        _evaluate(learner, X_test, y_test, run, stopping_indices)
         if progress_callback is not None:
             progress_callback(round_no)
 
@@ -127,8 +145,27 @@ def simulate(
     return run
 
 
-def _evaluate(learner: ActiveLearner, X_test: Features, y_test: np.ndarray, run: SimulationRun):
+def _evaluate(
+    learner: ActiveLearner,
+    X_test: Features,
+    y_test: np.ndarray,
+    run: SimulationRun,
+    stopping_indices: np.ndarray | None,
+) -> None:
+    """Score the current model on the test set, then let every criterion judge this point."""
     predictions = np.asarray(learner.classifier.predict(X_test))
+    point = scores(y_test, predictions, learner.num_classes)
     run.labels.append(len(learner.indices_labeled))
-    run.accuracy.append(accuracy(y_test, predictions))
-    run.macro_f1.append(macro_f1(y_test, predictions))
+    run.accuracy.append(point["accuracy"])
+    run.macro_f1.append(point["macro_f1"])
+    run.micro_f1.append(point["micro_f1"])
+    decisions = learner.check_stop(stopping_indices, eval_metrics=point)
+    for criterion, decision in zip(learner.stopping, decisions, strict=True):
+        entry = run.stopping.setdefault(
+            criterion.label, {"point": None, "reason": None, "applicable": False}
+        )
+        entry["applicable"] = entry["applicable"] or decision.applicable
+        if entry["point"] is None:
+            entry["reason"] = decision.reason
+            if decision.stop:
+                entry["point"] = len(run.labels) - 1

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from al_core.stopping.base import StopDecision, StoppingContext, StoppingCriterion
+from al_core.stopping.history import PredictionHistory
 
 
 def cohen_kappa(a: np.ndarray, b: np.ndarray, num_classes: int) -> float:
@@ -56,12 +57,15 @@ class KappaAverage(StoppingCriterion):
     Every :meth:`check` needs ``ctx.predictions``: the current model's class indices on the same
     stopping set as before. The first call only records them; each later call adds one kappa.
     The decision's ``value`` is the mean of the last (up to ``window_size``) kappas, ``None``
-    until one exists. Single-label only. The history is JSON-serializable via
-    :meth:`state_dict`, so a scheduled pipeline can persist it between runs.
+    until one exists. Single-label only: on a multi-label task, or without a stopping set, the
+    decision is "not applicable". The history is JSON-serializable via :meth:`state_dict`, so a
+    scheduled pipeline can persist it between runs.
     """
 
     name = "kappa-average"
     description = "Stop when predictions on a stopping set stabilize (mean Cohen's kappa)."
+    needs = ("predictions",)
+    label_types = ("single",)
 
     def __init__(self, num_classes: int, kappa: float = 0.99, window_size: int = 3) -> None:
         if int(num_classes) < 2:
@@ -73,7 +77,7 @@ class KappaAverage(StoppingCriterion):
         self.num_classes = int(num_classes)
         self.kappa = float(kappa)
         self.window_size = int(window_size)
-        self._previous: np.ndarray | None = None
+        self._history = PredictionHistory(self.name, self.num_classes)
         self._kappas: list[float] = []
 
     @property
@@ -81,38 +85,9 @@ class KappaAverage(StoppingCriterion):
         """The kappa of every successive pair of predictions seen so far, oldest first."""
         return list(self._kappas)
 
-    def _validate(self, predictions: Any, *, check_length: bool = True) -> np.ndarray:
-        if predictions is None:
-            raise ValueError(
-                f"{self.name} needs ctx.predictions: class indices of the current model on a "
-                "fixed stopping set"
-            )
-        preds = np.asarray(predictions)
-        if preds.ndim != 1:
-            raise ValueError(
-                f"{self.name} needs 1-D single-label class indices, got shape {preds.shape}"
-            )
-        if len(preds) == 0:
-            raise ValueError(f"{self.name} needs a non-empty stopping set")
-        if preds.dtype.kind not in "iu":
-            if preds.dtype.kind != "f" or not np.all(preds == np.round(preds)):
-                raise ValueError(f"{self.name} needs integer class indices, got {preds.dtype}")
-        preds = preds.astype(np.int64)
-        if preds.min() < 0 or preds.max() >= self.num_classes:
-            raise ValueError(
-                f"{self.name}: class indices must lie in [0, {self.num_classes}), "
-                f"got [{preds.min()}, {preds.max()}]"
-            )
-        if check_length and self._previous is not None and len(preds) != len(self._previous):
-            raise ValueError(
-                f"{self.name}: the stopping set changed size ({len(self._previous)} -> "
-                f"{len(preds)}); predictions must cover the same items every iteration"
-            )
-        return preds
-
-    def check(self, ctx: StoppingContext) -> StopDecision:
-        preds = self._validate(ctx.predictions)
-        previous, self._previous = self._previous, preds
+    def _check(self, ctx: StoppingContext) -> StopDecision:
+        previous = self._history.swap(ctx.predictions)
+        preds = self._history.previous
         if previous is None:
             return StopDecision(
                 stop=False,
@@ -141,19 +116,18 @@ class KappaAverage(StoppingCriterion):
 
     def state_dict(self) -> dict[str, Any]:
         return {
-            "previous_predictions": None if self._previous is None else self._previous.tolist(),
+            "previous_predictions": self._history.to_json(),
             "kappas": [float(k) for k in self._kappas],
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         previous = state.get("previous_predictions")
         kappas = [float(k) for k in state.get("kappas", [])]
-        if previous is None:
-            if kappas:
-                raise ValueError("state has kappas but no previous predictions")
-            self._previous, self._kappas = None, []
-            return
-        self._previous = self._validate(previous, check_length=False)
+        if previous is None and kappas:
+            raise ValueError("state has kappas but no previous predictions")
+        if previous is not None and np.ndim(previous) != 1:
+            raise ValueError(f"{self.name} state must hold 1-D class indices")
+        self._history.load_json(previous)
         self._kappas = kappas
 
     def __repr__(self) -> str:

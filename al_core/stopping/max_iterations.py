@@ -1,4 +1,4 @@
-"""Stop after a fixed number of active-learning iterations (a labelling budget in rounds)."""
+"""Stop after a fixed number of query rounds (a labelling budget counted in batches)."""
 
 from __future__ import annotations
 
@@ -6,10 +6,15 @@ from al_core.stopping.base import StopDecision, StoppingContext, StoppingCriteri
 
 
 class MaxIterations(StoppingCriterion):
-    """Stop once ``ctx.iteration`` (1-based) reaches ``max_iterations``."""
+    """Stop once ``ctx.iteration`` reaches ``max_iterations``.
+
+    ``ctx.iteration`` counts the query rounds the current model has learned from (0 for the
+    first model), so ``MaxIterations(k)`` stops after the initial labels plus ``k`` labelled
+    batches, in the learner, the simulation and the pipeline alike.
+    """
 
     name = "max-iterations"
-    description = "Stop after a fixed number of iterations."
+    description = "Stop after a fixed number of query rounds."
 
     def __init__(self, max_iterations: int) -> None:
         if isinstance(max_iterations, bool) or int(max_iterations) != max_iterations:
@@ -18,7 +23,7 @@ class MaxIterations(StoppingCriterion):
             raise ValueError(f"max_iterations must be >= 1, got {max_iterations}")
         self.max_iterations = int(max_iterations)
 
-    def check(self, ctx: StoppingContext) -> StopDecision:
+    def _check(self, ctx: StoppingContext) -> StopDecision:
         it = int(ctx.iteration)
         stop = it >= self.max_iterations
         verb = "reached" if stop else "below"

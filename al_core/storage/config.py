@@ -30,9 +30,13 @@ class ActiveLearningSettings:
     initializer: str = "random"
     batch_size: int = 25
     min_new_labels: int = 10
-    max_iterations: int = 50
+    max_iterations: int = 50  # default of max-iterations: query rounds after the first model
+    # Stopping criteria as text (al_core/stopping/spec.py), e.g. "label-budget(budget=500)" or
+    # "any(delta-f,kappa-average)"; the loop stops when any entry says stop.
     stopping: list[str] = field(default_factory=lambda: ["max-iterations", "kappa-average"])
-    kappa: float = 0.99
+    kappa: float = 0.99  # default threshold of kappa-average
+    # Further parameter defaults by criterion name, e.g. {"label-budget": {"budget": 500}}.
+    stopping_params: dict[str, dict[str, Any]] = field(default_factory=dict)
     stopping_set_size: int = 1000
     seed: int = 0
 

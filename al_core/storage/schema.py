@@ -85,6 +85,8 @@ SCHEMAS: dict[str, pa.Schema] = {
             ("stop", pa.bool_()),
             ("reason", pa.string()),
             ("state", pa.string()),  # JSON
+            # false: the criterion could not judge (e.g. kappa on multi-label); NULL in old rows
+            ("applicable", pa.bool_()),
             ("created_at", TS),
         ]
     ),

@@ -41,6 +41,10 @@ def test_simulate_prints_table_and_writes_report(files):
         "--strategy",
         ",".join(STRATEGIES),
         *SMALL,
+        "--stopping",
+        "max-iterations(max_iterations=2), any(kappa-average,label-budget(budget=30))",
+        "--target",
+        "0.3",
         "--out",
         out,
         env=env,
@@ -48,10 +52,13 @@ def test_simulate_prints_table_and_writes_report(files):
     )
     lines = r.stdout.splitlines()
     assert lines[0].endswith(" | logreg | tfidf")  # dataset | classifier | embedder
-    assert lines[1].split()[:3] == ["strategy", "AUC", "final"]
+    assert lines[1].split()[:4] == ["strategy", "AUC", "+-seed", "final"]
     for name in [*STRATEGIES, "random"]:
         row = next(line for line in lines if line.startswith(name + " "))
-        assert row.split()[4] == str(20 + 3 * 10)  # labels after the last round
+        assert row.split()[5] == str(20 + 3 * 10)  # labels after the last round
+        assert f"stop max-iterations(max_iterations=2) / {name}: fired in 2/2 seeds, at 40 " in (
+            r.stdout
+        )
     assert any(line.startswith("full-data accuracy: ") for line in lines)
     assert f"report: {out / 'report.md'}" in r.stdout
     assert f"plot:   {out / 'learning_curve.png'}" in r.stdout
@@ -64,8 +71,12 @@ def test_simulate_prints_table_and_writes_report(files):
     )
     assert 0.0 <= summary["full_data_accuracy"] <= 1.0
     assert [e["strategy"] for e in summary["results"]] == [*STRATEGIES, "random"]
+    assert summary["target"] == {"value": 0.3, "rule": "given"}
     for e in summary["results"]:
         assert e["labels"] == [20, 30, 40, 50]
+        stop = e["stopped_at"]["any(kappa-average,label-budget(budget=30))"]
+        assert (stop["iteration"], stop["labels"], stop["fired"]) == (1.0, 30.0, 2)
+        assert e["labels_to_target"]["reached"] <= 2
         assert len(e["accuracy"]) == len(e["macro_f1"]) == len(e["accuracy_std"]) == 4
         assert 0.0 <= e["auc"] <= 1.0 and e["final_accuracy"] == e["accuracy"][-1]
         for key in ("query_seconds", "train_seconds", "wall_seconds"):

@@ -1,23 +1,26 @@
 """The simulation flow under a real Prefect test server, on a small slice of TREC-6.
 
-One flow run (logreg on TF-IDF, two strategies plus the random baseline, 2 seeds x 3 rounds)
-is shared by the contract checks; a second call checks that a bad name fails the run before
-any work is done.
+One flow run (logreg on TF-IDF, two strategies plus the random baseline, 2 seeds x 3 rounds,
+with stopping criteria) is shared by the contract checks; a second call checks that a bad name
+fails the run before any work is done; a third simulates multi-label GoEmotions (when
+../shared/data is there).
 """
 
 import csv
 import json
+from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from al_core.errors import ConfigError
-from tests.conftest import TREC
+from tests.conftest import REPO, TREC
 
 pytestmark = pytest.mark.integration
 
 STRATEGIES = ["least-confidence", "prediction-entropy"]
 INITIAL, BATCH, ITERATIONS, SEEDS = 20, 10, 3, 2
+STOPPING = ["max-iterations(max_iterations=2)", "kappa-average", "label-budget(budget=30)"]
 RESULT_KEYS = {
     "strategy",
     "labels",
@@ -26,6 +29,8 @@ RESULT_KEYS = {
     "accuracy_std",
     "auc",
     "final_accuracy",
+    "auc_spread",
+    "stopped_at",
     "query_seconds",
     "train_seconds",
     "wall_seconds",
@@ -63,6 +68,8 @@ def small_run(prefect_server, tmp_path_factory):
         seeds=SEEDS,
         out_dir=str(out),
         progress=lambda step, done, total: calls.append((step, done, total)),
+        stopping=STOPPING,
+        stopping_set_size=100,
         return_state=True,
     )
     return state, out, calls, (n_train, n_test)
@@ -100,6 +107,17 @@ def test_summary_contract(small_run):
         assert 0.0 <= r["auc"] <= 1.0
         assert r["final_accuracy"] == r["accuracy"][-1]
         assert r["wall_seconds"] >= r["query_seconds"] >= 0
+        # Every criterion is recorded per strategy; these two fire at a known point.
+        stops = r["stopped_at"]
+        assert list(stops) == STOPPING
+        for name, point in (
+            ("max-iterations(max_iterations=2)", 2),
+            ("label-budget(budget=30)", 1),
+        ):
+            assert (stops[name]["fired"], stops[name]["iteration"]) == (SEEDS, point)
+            assert stops[name]["labels"] == INITIAL + point * BATCH
+            assert stops[name]["accuracy"] == pytest.approx(r["accuracy"][point])
+        assert stops["kappa-average"]["not_applicable"] is None
     settings = summary["settings"]
     assert (settings["initial"], settings["batch_size"], settings["iterations"]) == (
         INITIAL,
@@ -123,6 +141,10 @@ def test_output_files(small_run):
     report = (out / "report.md").read_text()
     for name in [*STRATEGIES, "random"]:
         assert name in report
+    assert (
+        "## Stopping" in report
+        and "| random | label-budget(budget=30) | 2/2 | 1.0 | 30 |" in report
+    )
 
 
 def test_progress_reports_every_round(small_run):
@@ -157,3 +179,75 @@ def test_plan_adds_random_once():
     assert plan_strategies("random, least-confidence,random") == ["random", "least-confidence"]
     with pytest.raises(ConfigError, match="no strategy"):
         plan_strategies([" , "])
+
+
+def shared_data() -> Path | None:
+    """../shared/data beside the clone (CI), or two levels up (a worktree under wt/)."""
+    for base in (REPO.parent, REPO.parent.parent):
+        if (base / "shared" / "data").is_dir():
+            return base / "shared" / "data"
+    return None
+
+
+def test_multi_label_goemotions(prefect_server, tmp_path):
+    """GoEmotions slices (label lists): random sampling, micro-F1 curves, kappa not applicable."""
+    from flows.simulate import simulate_flow
+
+    data = shared_data()
+    if data is None or not (data / "goemotions" / "train.parquet").exists():
+        pytest.skip("GoEmotions not found in ../shared/data")
+    train = pd.read_parquet(data / "goemotions" / "train.parquet").sample(400, random_state=0)
+    test = pd.read_parquet(data / "goemotions" / "test.parquet").sample(150, random_state=0)
+    known = {x for v in train["labels"] for x in v}
+    test = test[[set(v) <= known for v in test["labels"]]]
+    train[["text", "labels"]].to_parquet(tmp_path / "train.parquet", index=False)
+    test[["text", "labels"]].to_parquet(tmp_path / "test.parquet", index=False)
+    summary = simulate_flow(
+        train=str(tmp_path / "train.parquet"),
+        test=str(tmp_path / "test.parquet"),
+        strategies=["random"],
+        classifier="logreg",
+        embedder="tfidf",
+        label_column="labels",
+        initial=40,
+        batch_size=20,
+        iterations=2,
+        seeds=2,
+        out_dir=str(tmp_path / "out"),
+        stopping=["kappa-average", "delta-f(threshold=1,window_size=1)"],
+        stopping_set_size=100,
+    )
+    assert summary["metric"] == "micro_f1" and summary["settings"]["multi_label"] is True
+    assert len(summary["settings"]["label_set"].split(", ")) == len(known)
+    (entry,) = summary["results"]
+    assert entry["labels"] == [40, 60, 80]
+    assert entry["final_score"] == entry["micro_f1"][-1]
+    assert 0.0 <= entry["auc"] <= 1.0 and entry["auc"] == pytest.approx(
+        entry["auc_spread"]["mean"], abs=1e-9
+    )
+    assert entry["stopped_at"]["kappa-average"]["not_applicable"] == (
+        "kappa-average supports single-label tasks only"
+    )
+    assert entry["stopped_at"]["delta-f(threshold=1,window_size=1)"]["iteration"] == 1.0
+    report = (tmp_path / "out" / "report.md").read_text()
+    assert "Curve metric: micro-F1" in report and "not applicable" in report
+
+
+def test_single_label_strategy_is_refused_on_multi_label_data(prefect_server, tmp_path):
+    from flows.simulate import simulate_flow
+
+    frame = pd.DataFrame({"text": [f"t{i}" for i in range(30)], "labels": [["a", "b"], ["b"]] * 15})
+    frame.to_parquet(tmp_path / "ml.parquet", index=False)
+    state = simulate_flow(
+        train=str(tmp_path / "ml.parquet"),
+        test=str(tmp_path / "ml.parquet"),
+        strategies=["least-confidence"],
+        classifier="logreg",
+        embedder="tfidf",
+        label_column="labels",
+        out_dir=str(tmp_path / "out"),
+        return_state=True,
+    )
+    assert state.is_failed()
+    with pytest.raises(ConfigError, match="strategy 'least-confidence' does not support multi"):
+        state.result()

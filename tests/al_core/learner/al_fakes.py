@@ -135,7 +135,7 @@ class RecordingCriterion(StoppingCriterion):
         self.max_labels = max_labels
         self.seen: list[StoppingContext] = []
 
-    def check(self, ctx: StoppingContext) -> StopDecision:
+    def _check(self, ctx: StoppingContext) -> StopDecision:
         self.seen.append(ctx)
         stop = ctx.num_labeled >= self.max_labels
         return StopDecision(stop, float(ctx.num_labeled), f"{ctx.num_labeled} labels")

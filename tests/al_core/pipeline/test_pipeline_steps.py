@@ -28,6 +28,7 @@ from al_core.pipeline import (
 )
 from al_core.pipeline.state import candidate_items, labels_watermark
 from al_core.registry import make_initializer
+from al_core.seeding import selection_seed
 from al_core.storage import utcnow
 
 # --- helpers ------------------------------------------------------------------------------
@@ -177,15 +178,16 @@ def test_min_new_labels_counts_items_whose_label_changed_not_events(pool_ws, set
 
 
 def test_max_iterations_stops_and_a_stopped_loop_waits_for_force(pool_ws, write_csv, truth):
-    settings = resolve_settings(pool_ws, max_iterations=2, stopping=["max-iterations"])
+    # max-iterations counts query rounds: the first model is round 0 (as in the learner).
+    settings = resolve_settings(pool_ws, max_iterations=1, stopping=["max-iterations"])
     _, batch = run_initial(pool_ws, settings)  # iteration 1 trains nothing
     answer(pool_ws, write_csv, truth, batch)
     first = run_train(pool_ws, settings)  # iteration 2, first model
     assert [r["stop"] for r in first["stopping"]] == [False]
-    assert first["stopping"][0]["reason"] == "iteration 1 below max_iterations=2"
-    second = run_train(pool_ws, settings, force=True)  # iteration 3: the budget is spent
+    assert first["stopping"][0]["reason"] == "iteration 0 below max_iterations=1"
+    second = run_train(pool_ws, settings, force=True)  # iteration 3: one round queried
     assert second["row"]["status"] == "stopped" and second["row"]["stop"]
-    assert second["row"]["stop_reason"] == "iteration 2 reached max_iterations=2"
+    assert second["row"]["stop_reason"] == "iteration 1 reached max_iterations=1"
     assert second["sel"] is None and second["row"]["batch_id"] is None
     assert loop_state(pool_ws).stopped
 
@@ -210,7 +212,7 @@ def test_initial_selection_uses_the_initializer_and_is_deterministic(pool_ws, se
     assert first["strategy"] == "init:random" and first["model_version"] is None
     candidates = candidate_items(pool_ws)
     picks = make_initializer("random").select(
-        len(candidates), settings.batch_size, seed=settings.seed * 100_003 + 1
+        len(candidates), settings.batch_size, seed=selection_seed(settings.seed, 0)
     )
     assert [it["id"] for it in first["items"]] == candidates.id.iloc[picks].tolist()
     assert [it["rank"] for it in first["items"]] == list(range(5))
@@ -342,7 +344,7 @@ def test_kappa_state_persists_across_iterations_and_reruns_do_not_double_count(
         assert len(state["previous_predictions"]) == settings.stopping_set_size
         histories.append(state["kappas"])
         maxit = {r["criterion"]: r for r in rows}["max-iterations"]
-        assert maxit["value"] == k + 1
+        assert maxit["value"] == k  # query rounds before this model
         record_iteration(ws, plan, settings, utcnow(), status="completed", stopping_rows=rows)
     # Forced retraining on the same labels predicts the same: each new pair agrees fully.
     assert histories == [[], [1.0], [1.0, 1.0]]

@@ -127,3 +127,52 @@ def test_argument_validation(kwargs, match):
 def test_mismatched_gold_labels():
     with pytest.raises(ValueError, match="y_train"):
         run(y_train=Y_TRAIN[:-1])
+
+
+def test_stopping_points_are_recorded_and_the_run_goes_on():
+    result = run(
+        stopping=[
+            "max-iterations(max_iterations=2)",
+            "label-budget(budget=28)",
+            "eval-plateau(patience=1,min_delta=0.99)",
+            "kappa-average",
+        ],
+        stopping_indices=np.arange(60),
+    )
+    assert result.labels == [12, 20, 28, 36, 44]  # the full budget, whatever fired
+    points = {name: info["point"] for name, info in result.stopping.items()}
+    assert points["max-iterations(max_iterations=2)"] == 2  # iteration 2 = point 2
+    assert points["label-budget(budget=28)"] == 2  # 28 labels
+    assert points["eval-plateau(min_delta=0.99,patience=1)"] == 1  # 2 scores, gain <= 0.99
+    assert (
+        result.stopping["label-budget(budget=28)"]["reason"] == "28 labels reached the budget of 28"
+    )
+    assert all(info["applicable"] for info in result.stopping.values())
+    assert result.micro_f1 == result.accuracy  # single-label: micro-F1 is accuracy
+
+
+def test_multi_label_simulation_with_stopping():
+    Xm, Ym = make_multilabel(n_samples=160)
+    result = simulate(
+        Xm[:120],
+        Ym[:120],
+        Xm[120:],
+        Ym[120:],
+        classifier_factory=logreg_factory(3, multi_label=True),
+        strategy=RandomQuery(),
+        initializer=RandomInit(),
+        initial=20,
+        batch_size=10,
+        iterations=3,
+        seed=1,
+        stopping=["kappa-average", "delta-f(window_size=1,threshold=1)"],
+    )
+    assert result.labels == [20, 30, 40, 50] and len(result.micro_f1) == 4
+    assert all(0.0 <= v <= 1.0 for v in result.micro_f1 + result.macro_f1 + result.accuracy)
+    kappa = result.stopping["kappa-average"]
+    assert kappa == {
+        "point": None,
+        "reason": "not applicable: kappa-average supports single-label tasks only",
+        "applicable": False,
+    }
+    assert result.stopping["delta-f(threshold=1,window_size=1)"]["point"] == 1

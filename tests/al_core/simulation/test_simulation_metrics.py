@@ -5,7 +5,15 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from al_core.metrics import accuracy, macro_f1, normalized_auc
+from al_core.metrics import (
+    accuracy,
+    labels_to_target,
+    macro_f1,
+    micro_f1,
+    normalized_auc,
+    scores,
+    spread,
+)
 
 
 def test_accuracy_single_label():
@@ -67,3 +75,37 @@ def test_normalized_auc_bounds():
 def test_normalized_auc_errors(x, y, match):
     with pytest.raises(ValueError, match=match):
         normalized_auc(x, y)
+
+
+def test_macro_f1_over_the_whole_label_set():
+    # Classes 0 and 1 as in test_macro_f1_single_label (2/3 and 4/5); class 2 of the label
+    # set is absent from both vectors and scores 0, so the mean runs over 3 classes.
+    assert macro_f1([0, 0, 1, 1], [0, 1, 1, 1], num_classes=3) == pytest.approx(
+        (2 / 3 + 4 / 5 + 0) / 3
+    )
+    # A class predicted but absent from y_true counts 0 either way.
+    assert macro_f1([0, 0], [0, 2], num_classes=3) == pytest.approx((2 / 3 + 0 + 0) / 3)
+    with pytest.raises(ValueError, match="label columns"):
+        macro_f1(np.zeros((2, 2)), np.zeros((2, 2)), num_classes=3)
+
+
+def test_micro_f1_multi_label_and_single_label():
+    y_true = np.array([[1, 0], [0, 1], [1, 1]], dtype=np.int8)
+    y_pred = np.array([[1, 0], [0, 0], [1, 1]], dtype=np.int8)
+    # pooled: tp = 3, fp = 0, fn = 1 -> 2*3 / (2*3 + 0 + 1) = 6/7
+    assert micro_f1(y_true, y_pred) == pytest.approx(6 / 7)
+    assert micro_f1([0, 1, 2, 1], [0, 1, 1, 1]) == pytest.approx(0.75)  # = accuracy
+    assert scores(y_true, y_pred, 2) == pytest.approx(
+        {"accuracy": 2 / 3, "macro_f1": (1 + 2 / 3) / 2, "micro_f1": 6 / 7}
+    )
+
+
+def test_labels_to_target_and_spread():
+    assert labels_to_target([10, 20, 30], [0.5, 0.8, 0.79], 0.8) == 20.0
+    assert labels_to_target([10, 20, 30], [0.5, 0.6, 0.7], 0.8) is None
+    s = spread([0.6, 0.8, 0.7])
+    assert s["n"] == 3 and s["mean"] == pytest.approx(0.7) and s["std"] == pytest.approx(0.1)
+    assert (s["min"], s["max"]) == pytest.approx((0.6, 0.8))
+    assert spread([0.5])["std"] is None
+    with pytest.raises(ValueError):
+        spread([])

@@ -151,9 +151,23 @@ def test_load_state_dict_validates() -> None:
         crit.load_state_dict({"previous_predictions": None, "kappas": [0.5]})
 
 
-def test_missing_predictions_raise() -> None:
-    with pytest.raises(ValueError, match="predictions"):
-        KappaAverage(num_classes=3).check(ctx(1, None))
+@pytest.mark.parametrize(
+    ("predictions", "why"),
+    [
+        (None, "stopping set is empty"),
+        ([], "stopping set is empty"),
+        ([[0, 1], [1, 0]], "single-label tasks only"),
+    ],
+    ids=["none", "empty", "multi-label"],
+)
+def test_not_applicable_is_a_decision_and_keeps_history(predictions, why) -> None:
+    crit = KappaAverage(num_classes=3)
+    crit.check(ctx(1, VEC_A))
+    decision = crit.check(ctx(2, predictions))
+    assert (decision.applicable, decision.stop, decision.value) == (False, False, None)
+    assert decision.kind == "not-applicable"
+    assert decision.reason.startswith("not applicable: ") and why in decision.reason
+    assert crit.check(ctx(3, VEC_B)).value == pytest.approx(KAPPA_AB)  # history intact
 
 
 def test_length_change_raises_and_keeps_history() -> None:
@@ -165,7 +179,7 @@ def test_length_change_raises_and_keeps_history() -> None:
     assert crit.check(ctx(2, VEC_B)).value == pytest.approx(KAPPA_AB)
 
 
-@pytest.mark.parametrize("bad", [[0, 3], [-1, 0], [[0, 1], [1, 0]], [], [0.5, 1.0], ["a", "b"]])
+@pytest.mark.parametrize("bad", [[0, 3], [-1, 0], [0.5, 1.0], ["a", "b"]])
 def test_bad_predictions_raise(bad) -> None:
     with pytest.raises(ValueError):
         KappaAverage(num_classes=3).check(ctx(1, bad))
@@ -187,10 +201,8 @@ def test_invalid_parameters(kwargs) -> None:
 
 
 def test_registry() -> None:
-    assert stopping.REGISTRY == {
-        "max-iterations": stopping.MaxIterations,
-        "kappa-average": stopping.KappaAverage,
-    }
+    assert stopping.REGISTRY["kappa-average"] is stopping.KappaAverage
+    assert stopping.REGISTRY["max-iterations"] is stopping.MaxIterations
     for name in stopping.__all__:
         assert hasattr(stopping, name)
     assert "\n" not in KappaAverage.description
