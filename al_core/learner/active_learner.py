@@ -226,9 +226,10 @@ class ActiveLearner:
                     f"initializer {name!r} needs embeddings: use a classifier with embed() "
                     "or dense features"
                 )
+        extra = {} if X_avail is None else {"X": X_avail}  # older initializers take no X
         picked = np.asarray(
             initializer.select(
-                len(available), int(n), y=y_avail, X=X_avail, seed=derive_seed(self.seed)
+                len(available), int(n), y=y_avail, seed=derive_seed(self.seed), **extra
             ),
             dtype=np.int64,
         )

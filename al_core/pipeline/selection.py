@@ -45,8 +45,8 @@ def select_batch(
     n = min(settings.batch_size, len(candidates))
     if model_path is None:
         initializer = make_initializer(settings.initializer)
-        X = _embeddings(ws, settings, candidates) if initializer.needs_embeddings else None
-        picks = initializer.select(len(candidates), n, X=X, seed=seed)
+        extra = {"X": _embeddings(ws, settings, candidates)} if initializer.needs_embeddings else {}
+        picks = initializer.select(len(candidates), n, seed=seed, **extra)
         selection = {
             "strategy": f"init:{settings.initializer}",
             "model_version": None,

@@ -127,7 +127,7 @@ class CategoryVectorInconsistencyAndRanking(_MultiLabelProba):
 
     Reyes, Morell & Ventura (2018), "Effective active learning strategy for multi-label
     learning", Neurocomputing 273. Per label ``j`` the candidates are ranked by the margin
-    ``|p_j - (1 - p_j)|`` (smallest margin = most uncertain = rank 0); the Borda-style score is
+    ``|p_j - (1 - p_j)|`` (smallest margin = most uncertain = rank 1); the Borda-style score is
     ``s(x) = sum_j (N - rank_j(x)) / (q (N - 1))`` for ``N`` candidates and ``q`` labels. The
     inconsistency is the mean distance of the predicted label vector to the labelled vectors,
     ``v(x) = 1/|L| sum_l d(yhat(x), y_l)``, with ``d = 1`` when the vectors differ everywhere
@@ -154,7 +154,7 @@ def rank_aggregation(proba: np.ndarray) -> np.ndarray:
     margin = np.abs(2.0 * proba - 1.0)
     ranks = np.empty_like(margin, dtype=np.int64)
     order = np.argsort(margin, axis=0, kind="stable")
-    np.put_along_axis(ranks, order, np.arange(n)[:, None].repeat(q, axis=1), axis=0)
+    np.put_along_axis(ranks, order, np.arange(1, n + 1)[:, None].repeat(q, axis=1), axis=0)
     return (n - ranks).sum(axis=1) / (q * (n - 1))
 
 
