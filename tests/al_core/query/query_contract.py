@@ -49,9 +49,9 @@ class Pool:
             y[np.arange(0, N_POOL, 3), (self.y_all[::3] + 1) % NUM_CLASSES] = 1
             self.y_all = y
         self.y = self.y_all[labeled]
-        self.clf = EmbeddingLogRegClassifier(
-            NUM_CLASSES, multi_label=multi_label, seed=0
-        ).fit(self.X[labeled], self.y)
+        self.clf = EmbeddingLogRegClassifier(NUM_CLASSES, multi_label=multi_label, seed=0).fit(
+            self.X[labeled], self.y
+        )
         self._torch = None
         for arr in (self.X, self.y_all, self.ignored, self.unlabeled, self.labeled, self.y):
             arr.setflags(write=False)  # shared across tests: strategies must not mutate inputs
@@ -61,9 +61,7 @@ class Pool:
         if self._torch is None:
             from torch_model import TinyTorchClassifier
 
-            self._torch = TinyTorchClassifier(NUM_CLASSES, seed=0).fit(
-                self.X[self.labeled], self.y
-            )
+            self._torch = TinyTorchClassifier(NUM_CLASSES, seed=0).fit(self.X[self.labeled], self.y)
         return self._torch
 
     def classifiers(self) -> dict[str, object]:
