@@ -1,7 +1,7 @@
 """Exact k-nearest-neighbour search by blocked matrix products (NumPy only).
 
 Queries are processed in blocks sized so that one block's distance matrix holds at most
-``max_block_entries`` floats (128 MiB by default): memory stays bounded whatever the sizes,
+``max_block_entries`` floats (32 MiB, plus 64 MiB of candidate ids, by default): memory stays bounded whatever the sizes,
 and no ``n x n`` matrix is ever built. Within a block, ``argpartition`` picks the ``k``
 nearest and only those are sorted.
 """
@@ -21,7 +21,7 @@ class ExactIndex(VectorIndex):
     name = "exact"
     description = "Exact neighbours by blocked NumPy matrix products (default)."
 
-    def __init__(self, metric: str = "cosine", max_block_entries: int = 1 << 25) -> None:
+    def __init__(self, metric: str = "cosine", max_block_entries: int = 1 << 23) -> None:
         super().__init__(metric)
         self.max_block_entries = int(max_block_entries)
         self._vectors = np.empty((0, 0), dtype=np.float32)
