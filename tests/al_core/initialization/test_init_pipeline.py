@@ -13,11 +13,14 @@ from tests.conftest import TREC, TREC_LABELS
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture
-def trec_ws(make_workspace, tmp_path):
+@pytest.fixture(scope="module")
+def trec_ws(tmp_path_factory):
+    """One workspace for the module (ingest runs the great-expectations checks)."""
     from al_core.ingest import ingest_file
+    from al_core.storage import Workspace, WorkspaceConfig
 
-    ws = make_workspace(labels=TREC_LABELS)
+    tmp_path = tmp_path_factory.mktemp("init-pipeline")
+    ws = Workspace.init(tmp_path / "ws", WorkspaceConfig(labels=list(TREC_LABELS)))
     src = tmp_path / "pool.csv"
     pd.read_parquet(TREC / "train.parquet").head(40)[["text"]].to_csv(src, index=False)
     ingest_file(ws, src)
