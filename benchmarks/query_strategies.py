@@ -345,6 +345,9 @@ def main() -> None:
     parser.add_argument("--strategies", default=None, help="comma-separated (default: all)")
     parser.add_argument("--skip-smalltext", action="store_true")
     parser.add_argument("--skip-indices", action="store_true")
+    parser.add_argument(
+        "--update", action="store_true", help="merge the strategies run into the existing --out"
+    )
     parser.add_argument("--one-size", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--out", default=str(REPO / "benchmarks/results/query_strategies.json"))
     args = parser.parse_args()
@@ -365,21 +368,28 @@ def main() -> None:
         },
         "pools": [],
     }
+    target = Path(args.out)
+    previous = json.loads(target.read_text()) if args.update and target.exists() else None
     for size in map(int, args.sizes.split(",")):
         cmd = [sys.executable, __file__, "--one-size", str(size), "--strategies", ",".join(names)]
         proc = subprocess.run(cmd, stdout=subprocess.PIPE, text=True)
         lines = proc.stdout.strip().splitlines()
         print("\n".join(lines[:-1]))
+        if previous is not None and proc.returncode == 0:
+            pool = next(p for p in previous["pools"] if p["pool"] == size)
+            pool["strategies"].update(json.loads(lines[-1])["strategies"])
+            continue
         result["pools"].append(
             json.loads(lines[-1])
             if proc.returncode == 0
             else {"pool": size, "error": proc.returncode}
         )
+    if previous is not None:
+        result = previous
     if not args.skip_indices:
         result["indices"] = run_indices()
     if not args.skip_smalltext:
         result["smalltext"] = run_smalltext_comparison()
-    target = Path(args.out)
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(json.dumps(result, indent=2) + "\n")
     print(f"saved {target}")

@@ -141,11 +141,10 @@ class ProbCover(EmbeddingStrategy):
         k = self.n_clusters or max(2, len(np.unique(y, axis=0)) if len(y) else 2)
         _, labels, _ = kmeans(points, k, rng)
         differs = labels[nn] != labels[:, None]
-        # distance to the nearest neighbour of another pseudo-label (inf if none among k)
+        # distance to the nearest neighbour of another pseudo-label; where none is among the k
+        # neighbours, purity is only known up to the k-th neighbour's distance
         first_other = np.where(differs, dist, np.inf).min(axis=1)
-        finite = first_other[np.isfinite(first_other)]
-        if len(finite) == 0:
-            return float(dist.max()) + 1e-6
+        first_other = np.minimum(first_other, dist[:, -1])
         # a ball of radius delta is pure iff delta <= first_other; keep `purity` of them pure
         return float(max(np.quantile(first_other, 1.0 - self.purity), 1e-6))
 

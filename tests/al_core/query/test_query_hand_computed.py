@@ -400,3 +400,19 @@ def test_wrapper_needs_include_the_base() -> None:
     assert set(q.SEALS(q.BADGE()).needs) == {"embeddings", "index", "probabilities"}
     assert q.RandomSubsampling(q.RandomSampling()).needs == ()
     assert q.SEALS(q.LabelCardinalityInconsistency()).label_types == ("multi",)
+
+
+def test_prob_cover_delta_from_purity() -> None:
+    # Two k-means clusters on a line: {0, 1} and {5, 6}; k = 3 neighbours (itself included).
+    # Nearest neighbour of the other cluster: 0 -> 5, 1 -> 4, 5 -> 4, 6 -> 5. With purity 1
+    # the largest radius keeping every ball pure is the smallest of these (4); with purity .5
+    # the .5 quantile (4.5).
+    from al_core.indices import ExactIndex
+
+    points = np.array([[0.0], [1.0], [5.0], [6.0]], dtype=np.float32)
+    dist, nn = ExactIndex("sqeuclidean").build(points).search(points, 3)
+    dist = np.sqrt(dist)
+    for purity, expected in ((1.0, 4.0), (0.5, 4.5)):
+        strategy = q.ProbCover(purity=purity, n_clusters=2)
+        delta = strategy.choose_delta(points, nn, dist, EMPTY, np.random.default_rng(0))
+        assert delta == pytest.approx(expected)
