@@ -68,8 +68,16 @@ def describe(kind: str) -> list[dict[str, Any]]:
     return rows
 
 
-def make_strategy(name: str):
-    return lookup("strategies", name)()
+def make_strategy(name: str, **params: Any):
+    """A strategy by name; ``"wrapper:base"`` (e.g. ``seals:badge``) wraps a base strategy."""
+    from al_core.query import make_strategy as build
+
+    for part in name.split(":"):
+        lookup("strategies", part)  # unknown names -> ConfigError naming the choices
+    try:
+        return build(name, **params)
+    except ValueError as err:
+        raise ConfigError(str(err)) from err
 
 
 def make_initializer(name: str):

@@ -23,7 +23,13 @@ class RandomInitializer(Initializer):
     description = "Label a uniformly random sample of the pool first."
 
     def select(
-        self, n_pool: int, n: int, *, y: np.ndarray | None = None, seed: int | None = None
+        self,
+        n_pool: int,
+        n: int,
+        *,
+        y: np.ndarray | None = None,
+        X: np.ndarray | None = None,
+        seed: int | None = None,
     ) -> np.ndarray:
         n_pool, n = check_sizes(n_pool, n)
         if n == 0:

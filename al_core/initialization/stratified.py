@@ -83,7 +83,13 @@ class StratifiedInitializer(Initializer):
     needs_labels = True
 
     def select(
-        self, n_pool: int, n: int, *, y: np.ndarray | None = None, seed: int | None = None
+        self,
+        n_pool: int,
+        n: int,
+        *,
+        y: np.ndarray | None = None,
+        X: np.ndarray | None = None,
+        seed: int | None = None,
     ) -> np.ndarray:
         n_pool, n = check_sizes(n_pool, n)
         strata = strata_of(y, n_pool)

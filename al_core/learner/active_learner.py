@@ -209,8 +209,27 @@ class ActiveLearner:
         elif getattr(initializer, "needs_labels", False):
             name = getattr(initializer, "name", type(initializer).__name__)
             raise ValueError(f"initializer {name!r} needs gold labels: pass y_gold")
+        X_avail = None
+        if getattr(initializer, "needs_embeddings", False):
+            # the classifier's embed() (it needs no fit), else the features if dense
+            embedder = self.classifier_factory()
+            if callable(getattr(embedder, "embed", None)):
+                from al_core.query import embed_chunked
+
+                X_avail = embed_chunked(embedder, self._X, available)
+            elif isinstance(self._X, np.ndarray) and self._X.ndim == 2:
+                X_avail = self._X[available]
+            else:
+                name = getattr(initializer, "name", type(initializer).__name__)
+                raise ValueError(
+                    f"initializer {name!r} needs embeddings: use a classifier with embed() "
+                    "or dense features"
+                )
+        extra = {} if X_avail is None else {"X": X_avail}  # older initializers take no X
         picked = np.asarray(
-            initializer.select(len(available), int(n), y=y_avail, seed=derive_seed(self.seed)),
+            initializer.select(
+                len(available), int(n), y=y_avail, seed=derive_seed(self.seed), **extra
+            ),
             dtype=np.int64,
         )
         if len(np.unique(picked)) != len(picked) or (

@@ -12,11 +12,18 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from al_core.errors import ConfigError
 from al_core.features import take_rows
 from al_core.pipeline.export import batch_id_for, queue_for
-from al_core.pipeline.model import encode_targets, load_model, model_dir, read_meta
+from al_core.pipeline.model import (
+    encode_targets,
+    item_features,
+    load_model,
+    model_dir,
+    read_meta,
+)
 from al_core.pipeline.state import candidate_items, labelled_items, loop_state
-from al_core.registry import make_initializer, make_strategy
+from al_core.registry import make_embedder, make_initializer, make_strategy
 from al_core.seeding import selection_seed
 from al_core.storage import ActiveLearningSettings, Workspace, atomic_write_json
 
@@ -38,7 +45,9 @@ def select_batch(
     seed = selection_seed(settings.seed, 0 if model_path is None else loop_state(ws).n_trained + 1)
     n = min(settings.batch_size, len(candidates))
     if model_path is None:
-        picks = make_initializer(settings.initializer).select(len(candidates), n, seed=seed)
+        initializer = make_initializer(settings.initializer)
+        extra = {"X": _embeddings(ws, settings, candidates)} if initializer.needs_embeddings else {}
+        picks = initializer.select(len(candidates), n, seed=seed, **extra)
         selection = {
             "strategy": f"init:{settings.initializer}",
             "model_version": None,
@@ -71,6 +80,17 @@ def select_batch(
     }
     atomic_write_json(out, selection)
     return out
+
+
+def _embeddings(ws: Workspace, settings: ActiveLearningSettings, items: pd.DataFrame):
+    """Dense vectors of ``items`` from the settings' embedder, through the embedding cache."""
+    embedder = make_embedder(settings.embedder)
+    if not getattr(embedder, "cacheable", False):
+        raise ConfigError(
+            f"initializer {settings.initializer!r} needs dense embeddings; embedder "
+            f"{settings.embedder!r} is fitted per model (use e.g. 'minilm')"
+        )
+    return np.asarray(item_features(ws, embedder, items), dtype=np.float32)
 
 
 def _concat(a: pd.DataFrame, b: pd.DataFrame) -> pd.DataFrame:

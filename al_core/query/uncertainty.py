@@ -13,7 +13,8 @@ from typing import Any
 import numpy as np
 
 from al_core.features import Features
-from al_core.query.base import DEFAULT_CHUNK_SIZE, QueryStrategy, predict_proba_chunked
+from al_core.query.base import QueryStrategy
+from al_core.query.chunking import DEFAULT_CHUNK_SIZE, predict_proba_chunked
 
 
 class ProbabilityScoreStrategy(QueryStrategy):
@@ -39,15 +40,7 @@ class ProbabilityScoreStrategy(QueryStrategy):
         y: np.ndarray,
         rng: np.random.Generator,
     ) -> np.ndarray:
-        proba = predict_proba_chunked(clf, X, candidates, self.chunk_size)
-        if proba.ndim != 2 or proba.shape[0] != len(candidates) or proba.shape[1] < 1:
-            raise ValueError(
-                f"{self.name}: predict_proba returned shape {proba.shape} "
-                f"for {len(candidates)} candidates"
-            )
-        if not np.all(np.isfinite(proba)):
-            raise ValueError(f"{self.name}: predict_proba returned non-finite probabilities")
-        return self.score_proba(proba)
+        return self.score_proba(predict_proba_chunked(clf, X, candidates, self.chunk_size))
 
     @staticmethod
     @abstractmethod

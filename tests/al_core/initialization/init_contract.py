@@ -20,8 +20,20 @@ class InitializerContract:
         """Gold labels passed as ``y`` (None for initializers that need none)."""
         return None
 
+    def embeddings(self, n_pool: int) -> np.ndarray | None:
+        """Embeddings passed as ``X``: blobs for initializers that need them, else None."""
+        if not self.make_initializer().needs_embeddings:
+            return None
+        rng = np.random.default_rng(n_pool)
+        centres = rng.normal(size=(5, 6))
+        return (centres[rng.integers(0, 5, n_pool)] + 0.3 * rng.normal(size=(n_pool, 6))).astype(
+            np.float32
+        )
+
     def select(self, n_pool: int, n: int, seed: int | None = 0) -> np.ndarray:
-        return self.make_initializer().select(n_pool, n, y=self.labels(n_pool), seed=seed)
+        init = self.make_initializer()
+        extra = {"X": self.embeddings(n_pool)} if init.needs_embeddings else {}
+        return init.select(n_pool, n, y=self.labels(n_pool), seed=seed, **extra)
 
     def test_metadata(self) -> None:
         cls = type(self.make_initializer())
@@ -60,4 +72,12 @@ class InitializerContract:
         with pytest.raises(ValueError):
             self.select(10, -1)
         with pytest.raises(ValueError):
-            self.make_initializer().select(-1, 2, y=self.labels(0))
+            self.make_initializer().select(-1, 2, y=self.labels(0), X=self.embeddings(0))
+
+    def test_missing_embeddings_raise(self) -> None:
+        init = self.make_initializer()
+        if init.needs_embeddings:
+            with pytest.raises(ValueError, match="needs the items' embeddings"):
+                init.select(20, 3, y=self.labels(20))
+            with pytest.raises(ValueError, match="shape"):
+                init.select(20, 3, y=self.labels(20), X=np.zeros((19, 4)))

@@ -133,6 +133,9 @@ def test_registry_and_exports() -> None:
     assert initialization.REGISTRY == {
         "random": initialization.RandomInitializer,
         "stratified": initialization.StratifiedInitializer,
+        "class-balanced": initialization.ClassBalancedInitializer,
+        "embedding-kmeans": initialization.EmbeddingKMeansInitializer,
+        "typiclust": initialization.TypiClustInitializer,
     }
     assert StratifiedInitializer.needs_labels is True
     for name in initialization.__all__:

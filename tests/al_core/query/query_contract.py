@@ -8,9 +8,11 @@ import re
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from query_helpers import NoProba, SklearnLogReg, blobs
+from query_helpers import Lacking, NoProba, SklearnLogReg, blobs
 
+from al_core.classifiers import EmbeddingLogRegClassifier, LogisticRegressionClassifier
 from al_core.query import (
+    NEEDS,
     REGISTRY,
     LabelTypeError,
     QueryResult,
@@ -23,10 +25,16 @@ N_POOL = 60
 
 
 class Pool:
-    """A pool split into labelled, unlabelled and ignored items, with a fitted classifier."""
+    """A pool split into labelled, unlabelled and ignored items, with fitted classifiers.
 
-    def __init__(self) -> None:
+    ``multi_label=True`` gives each item its class plus, for a third of them, the next class
+    as a second label. ``clf`` is the real ``embedding-logreg`` (probabilities and embeddings);
+    ``torch_clf`` (built on first use) also has MC dropout and gradients.
+    """
+
+    def __init__(self, multi_label: bool = False) -> None:
         self.X, self.y_all = blobs(N_POOL, NUM_CLASSES)
+        self.multi_label = multi_label
         rng = np.random.default_rng(7)
         order = rng.permutation(N_POOL)
         # Two of each class labelled, so the classifier sees every class.
@@ -35,16 +43,48 @@ class Pool:
         self.ignored = rest[:8]
         self.unlabeled = rng.permutation(rest[8:])
         self.labeled = labeled
+        if multi_label:
+            y = np.zeros((N_POOL, NUM_CLASSES), dtype=np.int8)
+            y[np.arange(N_POOL), self.y_all] = 1
+            y[np.arange(0, N_POOL, 3), (self.y_all[::3] + 1) % NUM_CLASSES] = 1
+            self.y_all = y
         self.y = self.y_all[labeled]
-        self.clf = SklearnLogReg(NUM_CLASSES, seed=0).fit(self.X[labeled], self.y)
+        self.clf = EmbeddingLogRegClassifier(NUM_CLASSES, multi_label=multi_label, seed=0).fit(
+            self.X[labeled], self.y
+        )
+        self._torch = None
         for arr in (self.X, self.y_all, self.ignored, self.unlabeled, self.labeled, self.y):
             arr.setflags(write=False)  # shared across tests: strategies must not mutate inputs
 
+    @property
+    def torch_clf(self):
+        if self._torch is None:
+            from torch_model import TinyTorchClassifier
+
+            self._torch = TinyTorchClassifier(NUM_CLASSES, seed=0).fit(self.X[self.labeled], self.y)
+        return self._torch
+
+    def classifiers(self) -> dict[str, object]:
+        """Every classifier kind of the tests: real scikit-learn ones and the torch one."""
+        out = {
+            "embedding-logreg": self.clf,
+            "logreg": LogisticRegressionClassifier(
+                NUM_CLASSES, multi_label=self.multi_label, seed=0
+            ).fit(self.X[self.labeled], self.y),
+        }
+        if not self.multi_label:
+            out["torch"] = self.torch_clf
+        return out
+
 
 @functools.cache
-def shared_pool() -> Pool:
-    """Built once per session; tests must not mutate it."""
-    return Pool()
+def shared_pool(multi_label: bool = False) -> Pool:
+    """Built once per session and label type; tests must not mutate it."""
+    return Pool(multi_label)
+
+
+def capable(clf, needs) -> bool:
+    return all(NEEDS[n] is None or callable(getattr(clf, NEEDS[n], None)) for n in needs)
 
 
 class StrategyContract:
@@ -58,12 +98,19 @@ class StrategyContract:
         return self.make_strategy()
 
     @pytest.fixture
-    def pool(self) -> Pool:
-        return shared_pool()
+    def pool(self, strategy) -> Pool:
+        """The single-label pool, or the multi-label one for multi-label-only strategies."""
+        return shared_pool("single" not in strategy.label_types)
+
+    def classifier(self, strategy: QueryStrategy, pool: Pool):
+        """The pool's classifier that has what ``strategy`` needs (torch for gradients)."""
+        if capable(pool.clf, strategy.needs):
+            return pool.clf
+        return pool.torch_clf
 
     def query(self, strategy: QueryStrategy, pool: Pool, n: int, seed: int = 0, **kw):
         args = dict(
-            clf=pool.clf,
+            clf=self.classifier(strategy, pool),
             X=pool.X,
             indices_unlabeled=pool.unlabeled,
             indices_labeled=pool.labeled,
@@ -79,7 +126,8 @@ class StrategyContract:
         cls = type(strategy)
         assert re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", cls.name)
         assert cls.description.strip() and "\n" not in cls.description
-        assert set(cls.needs) <= {"probabilities", "embeddings"}
+        assert set(cls.needs) <= set(NEEDS)
+        assert set(strategy.needs) >= set(cls.needs)
         assert cls.label_types and set(cls.label_types) <= {"single", "multi"}
         assert REGISTRY[cls.name] is cls
         assert cls.__doc__ and cls.__doc__.strip()
@@ -95,7 +143,7 @@ class StrategyContract:
         assert np.isin(result.indices, pool.unlabeled).all()
 
     def test_never_returns_labeled_or_ignored(self, strategy, pool) -> None:
-        for seed in range(5):
+        for seed in range(2):
             result = self.query(strategy, pool, n=len(pool.unlabeled) - 1, seed=seed)
             assert not np.isin(result.indices, pool.labeled).any()
             assert not np.isin(result.indices, pool.ignored).any()
@@ -134,7 +182,7 @@ class StrategyContract:
 
     def test_labels_must_match_labeled_indices(self, strategy, pool) -> None:
         with pytest.raises(ValueError, match="y has"):
-            strategy.query(pool.clf, pool.X, pool.unlabeled, pool.labeled, pool.y[:-1], 3, seed=0)
+            self.query(strategy, pool, n=3, y=pool.y[:-1])
 
     @pytest.mark.parametrize("bad", [-1, N_POOL, N_POOL + 5])
     def test_out_of_range_candidates_raise(self, strategy, pool, bad) -> None:
@@ -146,10 +194,13 @@ class StrategyContract:
         seed = 11
         result = self.query(strategy, pool, n=15, seed=seed)
         assert result.scores.shape == result.indices.shape
+        assert not np.isnan(result.scores).any()
+        if strategy.batch_aware:  # scores in pick order; the batch is chosen as a whole
+            return
         assert np.all(np.diff(result.scores) <= 0), "scores must be sorted best-first"
         # The base seeds one generator and hands it to score() first: replay that call.
         expected = strategy.score(
-            pool.clf,
+            self.classifier(strategy, pool),
             pool.X,
             pool.unlabeled,
             pool.labeled,
@@ -163,28 +214,55 @@ class StrategyContract:
         assert max(by_index[i] for i in left_out) <= result.scores[-1]
 
     def test_sparse_features(self, strategy, pool) -> None:
+        if not set(strategy.needs) <= {"probabilities"} or pool.multi_label:
+            pytest.skip("embeddings, MC dropout and gradients come from dense-input models")
         X = sp.csr_matrix(pool.X)
         clf = SklearnLogReg(NUM_CLASSES, seed=0).fit(X[pool.labeled], pool.y)
         result = self.query(strategy, pool, n=7, X=X, clf=clf)
         assert len(np.unique(result.indices)) == 7
         assert np.isin(result.indices, pool.unlabeled).all()
 
+    def test_does_not_mutate_inputs(self, strategy, pool) -> None:
+        X = pool.X.copy()
+        self.query(strategy, pool, n=5, X=X)
+        np.testing.assert_array_equal(X, pool.X)
+
     # -- requirements --------------------------------------------------------------------
 
     def test_classifier_without_predict_proba(self, strategy, pool) -> None:
         clf = NoProba()
-        if "probabilities" in strategy.needs:
+        if any(NEEDS[n] for n in strategy.needs):
             with pytest.raises(StrategyRequirementError, match=re.escape(strategy.name)):
                 self.query(strategy, pool, n=3, clf=clf)
         else:
             assert len(self.query(strategy, pool, n=3, clf=clf).indices) == 3
 
-    def test_multi_label_y(self, strategy, pool) -> None:
-        y_multi = np.zeros((len(pool.labeled), NUM_CLASSES), dtype=np.int8)
-        y_multi[np.arange(len(pool.labeled)), pool.y] = 1
-        if "multi" in strategy.label_types:
-            result = self.query(strategy, pool, n=4, y=y_multi)
-            assert np.isin(result.indices, pool.unlabeled).all()
+    def test_each_missing_capability_raises(self, strategy, pool) -> None:
+        full = self.classifier(strategy, pool)
+        for need in strategy.needs:
+            method = NEEDS[need]
+            if method is None:
+                continue
+            with pytest.raises(StrategyRequirementError, match=f"needs {need}"):
+                self.query(strategy, pool, n=3, clf=Lacking(full, method))
+
+    def test_runs_with_each_capable_classifier(self, strategy, pool) -> None:
+        for name, clf in pool.classifiers().items():
+            if capable(clf, strategy.needs):
+                result = self.query(strategy, pool, n=6, clf=clf)
+                assert len(np.unique(result.indices)) == 6, name
+                assert np.isin(result.indices, pool.unlabeled).all(), name
+            else:
+                with pytest.raises(StrategyRequirementError):
+                    self.query(strategy, pool, n=3, clf=clf)
+
+    def test_other_label_type(self, strategy, pool) -> None:
+        """The label type the pool does not have: accepted if declared, else a clear error."""
+        other = shared_pool(not pool.multi_label)
+        kind = "multi" if other.multi_label else "single"
+        if kind in strategy.label_types:
+            result = self.query(strategy, other, n=4, clf=self.classifier(strategy, other))
+            assert np.isin(result.indices, other.unlabeled).all()
         else:
             with pytest.raises(LabelTypeError, match=re.escape(strategy.name)):
-                self.query(strategy, pool, n=3, y=y_multi)
+                self.query(strategy, pool, n=3, y=other.y)

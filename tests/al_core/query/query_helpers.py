@@ -76,3 +76,35 @@ def blobs(n: int = 60, num_classes: int = 3, seed: int = 0) -> tuple[np.ndarray,
         n_samples=n, centers=num_classes, n_features=4, cluster_std=3.0, random_state=seed
     )
     return X, y.astype(np.int64)
+
+
+class TableClassifier:
+    """Column 0 of ``X`` is a row id: ``predict_proba`` returns that row of a fixed table and
+    ``embed`` returns the remaining columns (for hand-computed cases)."""
+
+    def __init__(self, proba: np.ndarray) -> None:
+        self.proba = np.asarray(proba, dtype=np.float64)
+
+    def predict_proba(self, X: np.ndarray) -> np.ndarray:
+        return self.proba[np.asarray(X)[:, 0].astype(np.int64)]
+
+    def embed(self, X: np.ndarray) -> np.ndarray:
+        return np.asarray(X, dtype=np.float32)[:, 1:]
+
+
+def table_features(embeddings: np.ndarray) -> np.ndarray:
+    """Features for :class:`TableClassifier`: row id, then the embedding."""
+    emb = np.asarray(embeddings, dtype=np.float64).reshape(len(embeddings), -1)
+    return np.column_stack([np.arange(len(emb)), emb])
+
+
+class Lacking:
+    """``clf`` without one capability (``missing`` is a method name): for requirement tests."""
+
+    def __init__(self, clf, missing: str) -> None:
+        self._clf, self._missing = clf, missing
+
+    def __getattr__(self, name: str):
+        if name == self._missing:
+            raise AttributeError(name)
+        return getattr(self._clf, name)

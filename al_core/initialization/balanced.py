@@ -1,0 +1,69 @@
+"""Class-balanced initialization: as many items of every class as the budget allows.
+
+Only usable when gold labels are known (simulations, a pre-annotated pool). Strata are the
+classes (single-label) or label combinations (multi-label), as in stratified initialization;
+unlike it, every stratum gets an equal share, so rare classes are seen from the start.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from al_core.initialization.base import Initializer
+from al_core.initialization.random import check_sizes
+from al_core.initialization.stratified import strata_of
+
+
+def allocate_equal(counts: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
+    """Split ``n`` draws as evenly as possible over strata of sizes ``counts`` (water-filling).
+
+    A stratum never gets more than it has; what a small stratum cannot take goes to the others.
+    The last uneven draws go to randomly chosen strata under ``rng``.
+    """
+    counts = np.asarray(counts, dtype=np.int64)
+    n = min(int(n), int(counts.sum()))
+    alloc = np.zeros_like(counts)
+    while n > int(alloc.sum()):
+        open_ = np.flatnonzero(alloc < counts)
+        left = n - int(alloc.sum())
+        share = left // len(open_)
+        if share == 0:  # fewer draws left than open strata: one each to a random few
+            alloc[rng.choice(open_, size=left, replace=False)] += 1
+            break
+        alloc[open_] = np.minimum(alloc[open_] + share, counts[open_])
+    return alloc
+
+
+class ClassBalancedInitializer(Initializer):
+    """``min(n, n_pool)`` distinct indices with (as far as possible) equal counts per class."""
+
+    name = "class-balanced"
+    description = "Label an equal number of items of every class first (needs gold labels)."
+    needs_labels = True
+
+    def select(
+        self,
+        n_pool: int,
+        n: int,
+        *,
+        y: np.ndarray | None = None,
+        X: np.ndarray | None = None,
+        seed: int | None = None,
+    ) -> np.ndarray:
+        n_pool, n = check_sizes(n_pool, n)
+        strata = strata_of(y, n_pool)
+        if n == 0:
+            return np.empty(0, dtype=np.int64)
+        rng = np.random.default_rng(seed)
+        counts = np.bincount(strata)
+        alloc = allocate_equal(counts, n, rng)
+        members = np.split(np.argsort(strata, kind="stable"), np.cumsum(counts)[:-1])
+        chosen = [
+            rng.choice(items, size=k, replace=False)
+            for items, k in zip(members, alloc, strict=True)
+            if k
+        ]
+        return rng.permutation(np.concatenate(chosen)).astype(np.int64)
+
+    def __repr__(self) -> str:
+        return "ClassBalancedInitializer()"
