@@ -1,6 +1,9 @@
-"""Classifiers: the protocol, the scikit-learn models, and the name -> class registry."""
+"""Classifiers: the protocol, the scikit-learn and PyTorch models, and the name -> class registry.
 
-from al_core.classifiers.base import Classifier, NotFittedError
+Importing this package is cheap: torch, transformers and scikit-learn load on first fit.
+"""
+
+from al_core.classifiers.base import Classifier, NotFittedError, is_text_list
 from al_core.classifiers.embedding_head import EmbeddingLogRegClassifier
 from al_core.classifiers.linear import (
     LinearSVMClassifier,
@@ -9,10 +12,17 @@ from al_core.classifiers.linear import (
     check_targets,
     pad_proba,
 )
+from al_core.classifiers.persistence import UnsafeArtifactError, load_classifier, save_classifier
+from al_core.classifiers.transformer import TransformerClassifier
 
 REGISTRY: dict[str, type[Classifier]] = {
     cls.name: cls
-    for cls in (LogisticRegressionClassifier, LinearSVMClassifier, EmbeddingLogRegClassifier)
+    for cls in (
+        LogisticRegressionClassifier,
+        LinearSVMClassifier,
+        EmbeddingLogRegClassifier,
+        TransformerClassifier,
+    )
 }
 
 __all__ = [
@@ -23,6 +33,11 @@ __all__ = [
     "LogisticRegressionClassifier",
     "NotFittedError",
     "SklearnClassifier",
+    "TransformerClassifier",
+    "UnsafeArtifactError",
     "check_targets",
+    "is_text_list",
+    "load_classifier",
     "pad_proba",
+    "save_classifier",
 ]

@@ -20,6 +20,7 @@ scikit-learn is imported on first ``fit``.
 from __future__ import annotations
 
 from abc import abstractmethod
+from pathlib import Path
 from typing import Any, ClassVar, Self
 
 import numpy as np
@@ -160,6 +161,28 @@ class SklearnClassifier(Classifier):
             else:
                 self._estimators = [self._fit_estimator(X, y)]
         return self
+
+    def _save_state(self, directory: Path) -> dict[str, Any]:
+        from al_core.classifiers.persistence import dump_sklearn
+
+        entries = []
+        for j, est in enumerate(self._estimators or []):
+            if isinstance(est, _Constant):
+                entries.append({"constant": est.value})
+            else:
+                entries.append({"file": dump_sklearn(est, directory / f"estimator-{j}.skops").name})
+        classes = None if self.classes_ is None else [int(c) for c in self.classes_]
+        return {"classes": classes, "estimators": entries}
+
+    def _load_state(self, directory: Path, state: dict[str, Any]) -> None:
+        from al_core.classifiers.persistence import load_sklearn
+
+        self._estimators = [
+            _Constant(e["constant"]) if "constant" in e else load_sklearn(directory / e["file"])
+            for e in state["estimators"]
+        ]
+        classes = state.get("classes")
+        self.classes_ = None if classes is None else np.asarray(classes, dtype=np.int64)
 
     def _fit_binary_or_constant(self, X: Any, column: np.ndarray) -> Any:
         values = np.unique(column)
@@ -307,6 +330,13 @@ class LinearSVMClassifier(SklearnClassifier):
             return model.fit(X, y)
         self.calibrated_ = False
         return self._make_svc().fit(X, y)
+
+    def _save_state(self, directory: Path) -> dict[str, Any]:
+        return {**super()._save_state(directory), "calibrated": self.calibrated_}
+
+    def _load_state(self, directory: Path, state: dict[str, Any]) -> None:
+        super()._load_state(directory, state)
+        self.calibrated_ = state.get("calibrated")
 
     def _estimator_proba(self, estimator: Any, X: Any) -> np.ndarray:
         if hasattr(estimator, "predict_proba"):
