@@ -170,7 +170,7 @@ def main() -> int:
         best[clf_name] = {"setting": json.loads(key), "mean_auc": round(float(np.mean(vals)), 4)}
     result = {
         "benchmark": "tfidf_sweep",
-        "protocol": "25 random initial + 20 x 25, seeds 0..%d, test accuracy" % (args.seeds - 1),
+        "protocol": f"25 random initial + 20 x 25, seeds 0..{args.seeds - 1}, test accuracy",
         "machine": {
             "python": platform.python_version(),
             "cpus": os.cpu_count(),
