@@ -79,6 +79,9 @@ def run_strategy_seed(
     def factory():
         return make_classifier(classifier, num_classes=num_classes, multi_label=False, seed=seed)
 
+    # Classifiers built to be refitted (SetFit's schedule, warm starts) keep one instance.
+    reuse = factory().wants_reuse
+
     with single_thread_blas():
         return simulate(
             X_train,
@@ -95,6 +98,7 @@ def run_strategy_seed(
             progress_callback=progress_callback,
             num_classes=num_classes,
             name=strategy,
+            reuse_model=reuse,
         )
 
 

@@ -5,6 +5,8 @@ Importing this package is cheap: torch, transformers and scikit-learn load on fi
 
 from al_core.classifiers.base import Classifier, NotFittedError, is_text_list
 from al_core.classifiers.embedding_head import EmbeddingLogRegClassifier
+from al_core.classifiers.kimcnn import KimCNNClassifier
+from al_core.classifiers.label_spreading import LabelSpreadingClassifier
 from al_core.classifiers.linear import (
     LinearSVMClassifier,
     LogisticRegressionClassifier,
@@ -13,6 +15,7 @@ from al_core.classifiers.linear import (
     pad_proba,
 )
 from al_core.classifiers.persistence import UnsafeArtifactError, load_classifier, save_classifier
+from al_core.classifiers.setfit import SetFitClassifier
 from al_core.classifiers.transformer import TransformerClassifier
 
 REGISTRY: dict[str, type[Classifier]] = {
@@ -21,7 +24,10 @@ REGISTRY: dict[str, type[Classifier]] = {
         LogisticRegressionClassifier,
         LinearSVMClassifier,
         EmbeddingLogRegClassifier,
+        LabelSpreadingClassifier,
         TransformerClassifier,
+        SetFitClassifier,
+        KimCNNClassifier,
     )
 }
 
@@ -29,9 +35,12 @@ __all__ = [
     "REGISTRY",
     "Classifier",
     "EmbeddingLogRegClassifier",
+    "KimCNNClassifier",
+    "LabelSpreadingClassifier",
     "LinearSVMClassifier",
     "LogisticRegressionClassifier",
     "NotFittedError",
+    "SetFitClassifier",
     "SklearnClassifier",
     "TransformerClassifier",
     "UnsafeArtifactError",

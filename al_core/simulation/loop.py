@@ -65,6 +65,7 @@ def simulate(
     progress_callback: Callable[[int], None] | None = None,
     num_classes: int | None = None,
     name: str | None = None,
+    reuse_model: bool = False,
 ) -> SimulationRun:
     """Run ``iterations`` rounds of query ``batch_size`` -> reveal gold -> retrain.
 
@@ -75,6 +76,7 @@ def simulate(
     pool runs out. ``progress_callback(i)`` is called after round ``i`` (1-based).
     ``num_classes`` defaults to what ``y_train``/``y_test`` show; pass it when the label set
     has classes absent from both. ``name`` overrides the strategy name in the result.
+    ``reuse_model`` refits one classifier instance every round (see :class:`ActiveLearner`).
     """
     if initial < 1:
         raise ValueError(f"initial must be >= 1, got {initial}")
@@ -104,6 +106,7 @@ def simulate(
         num_classes=num_classes,
         multi_label=multi_label,
         seed=seed,
+        reuse_model=reuse_model,
     )
     learner.initialize_with(initializer, initial, y_gold=y_train)
     run.train_seconds += learner.last_train_seconds
