@@ -93,7 +93,7 @@ def contrastive_pairs(
         others = n - count
         has_neg = others >= 1
         r = rng.integers(0, np.maximum(others, 1))
-        neg = order[np.where(r < start, r, r + count)]
+        neg = order[np.where(has_neg, np.where(r < start, r, r + count), 0)]
         left.append(items[has_neg])
         right.append(neg[has_neg])
         target.append(np.zeros(int(has_neg.sum())))
@@ -117,7 +117,7 @@ class SetFitClassifier(Classifier):
         seed: int | None = None,
         model: str | os.PathLike[str] | None = None,
         num_iterations: int = 20,
-        max_pairs: int = 2000,
+        max_pairs: int = 1000,
         epochs: int = 1,
         batch_size: int = 16,
         learning_rate: float = 2e-5,
