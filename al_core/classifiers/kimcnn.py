@@ -2,7 +2,8 @@
 
 Kim, "Convolutional Neural Networks for Sentence Classification", EMNLP 2014: token embeddings
 (trainable, the "non-static" variant) -> one 1-D convolution per filter width (3, 4, 5; 100
-filters each) with ReLU -> max-over-time pooling -> dropout 0.5 -> a linear layer. The
+filters each) with ReLU -> max-over-time pooling (over the windows inside the text, so padding
+never changes a text's features) -> dropout 0.5 -> a linear layer. The
 concatenated pooled features are what :meth:`KimCNNClassifier.embed` returns.
 
 Tokens come from a pretrained WordPiece tokenizer (MiniLM's by default, or the tokenizer of
@@ -49,11 +50,24 @@ def build_kimcnn(
             self.dropout = nn.Dropout(dropout)
             self.output = nn.Linear(num_filters * len(filter_sizes), num_classes)
 
-        def forward(self, input_ids: Any = None, inputs_embeds: Any = None) -> tuple[Any, Any]:
+        def forward(
+            self, input_ids: Any = None, attention_mask: Any = None, inputs_embeds: Any = None
+        ) -> tuple[Any, Any]:
             x = self.embedding(input_ids) if inputs_embeds is None else inputs_embeds
+            n = x.shape[1]
+            length = attention_mask.sum(-1, keepdim=True) if attention_mask is not None else n
             x = x.transpose(1, 2)  # (batch, dim, length) for Conv1d
-            pooled = torch.cat([torch.relu(conv(x)).amax(dim=2) for conv in self.convs], dim=1)
-            return self.output(self.dropout(pooled)), pooled
+            pooled = []
+            for conv in self.convs:
+                k = conv.kernel_size[0]
+                out = torch.relu(conv(x))  # (batch, filters, positions)
+                # Only windows inside the text (or the first one of a text shorter than k), so
+                # a text's features do not depend on how far its batch pads it.
+                start = torch.arange(out.shape[2], device=out.device)
+                valid = start + k <= torch.clamp(torch.as_tensor(length, device=out.device), min=k)
+                pooled.append(out.masked_fill(~valid.unsqueeze(1), 0.0).amax(dim=2))
+            features = torch.cat(pooled, dim=1)
+            return self.output(self.dropout(features)), features
 
     return KimCNN()
 
@@ -156,14 +170,17 @@ class KimCNNClassifier(TorchTextClassifier):
         )
 
     def _forward(self, batch: dict[str, Any], inputs_embeds: Any = None) -> tuple[Any, Any]:
+        mask = batch["attention_mask"]
         if inputs_embeds is not None:
-            return self._module(inputs_embeds=inputs_embeds)
-        return self._module(input_ids=batch["input_ids"])
+            return self._module(attention_mask=mask, inputs_embeds=inputs_embeds)
+        return self._module(input_ids=batch["input_ids"], attention_mask=mask)
 
     def _functional_logits(self, params: dict[str, Any], batch: dict[str, Any]) -> Any:
         from torch.func import functional_call
 
-        logits, _ = functional_call(self._module, params, (batch["input_ids"][None],))
+        logits, _ = functional_call(
+            self._module, params, (batch["input_ids"][None], batch["attention_mask"][None])
+        )
         return logits[0]
 
     def _input_embedding(self) -> Any:

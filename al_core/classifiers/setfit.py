@@ -158,6 +158,7 @@ class SetFitClassifier(Classifier):
         self._cache: dict[str, np.ndarray] = {}
         self.body_items_ = 0  # labelled items at the last body fine-tune (0: pretrained body)
         self.fit_count_ = 0
+        self._round = 0
         self.train_info_: dict[str, Any] = {}
 
     # -- protocol ---------------------------------------------------------------------------
@@ -175,6 +176,8 @@ class SetFitClassifier(Classifier):
         if fresh:
             self._load_pretrained()
             self.body_items_ = 0
+        # A fresh fit draws the same pairs whatever ran before; a warm one moves on.
+        self._round = 0 if fresh else self.fit_count_
         due = fresh or len(texts) >= self.body_refit_growth * max(1, self.body_items_)
         info: dict[str, Any] = {"body_trained": False}
         if due:
@@ -217,7 +220,7 @@ class SetFitClassifier(Classifier):
         """One contrastive fine-tune of the body on pairs of the labelled texts; returns steps."""
         import torch
 
-        rng = np.random.default_rng(derive_seed(self.seed, self.fit_count_, 2))
+        rng = np.random.default_rng(derive_seed(self.seed, self._round, 2))
         left, right, target = contrastive_pairs(y, self.num_iterations, rng, self.multi_label)
         if len(np.unique(target)) < 2:
             return 0  # one class only: nothing to contrast
@@ -235,7 +238,7 @@ class SetFitClassifier(Classifier):
         )
         targets = torch.tensor(target, dtype=torch.float32, device=device)
         steps = 0
-        with torch_threads(self.num_threads), self._rng(self.fit_count_):
+        with torch_threads(self.num_threads), self._rng(self._round):
             body.train()
             for _ in range(self.epochs):
                 order = rng.permutation(len(left))

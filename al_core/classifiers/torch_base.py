@@ -122,6 +122,7 @@ class TorchTextClassifier(Classifier):
         self._active: np.ndarray | None = None  # classes (labels) the model predicts
         self._constants: np.ndarray | None = None  # multi-label: constant value, NaN if learned
         self.fit_count_ = 0
+        self._round = 0
         self.train_info_: dict[str, Any] = {}
 
     # -- subclass hooks ---------------------------------------------------------------------
@@ -166,8 +167,11 @@ class TorchTextClassifier(Classifier):
 
         started = time.perf_counter()
         device = self._pick_device()
-        with torch_threads(self.num_threads), self._rng(self.fit_count_):
-            if self._module is None or not (self.warm_start and self.is_fitted):
+        continuing = self._module is not None and self.warm_start and self.is_fitted
+        # A fresh fit draws the same numbers whatever ran before; a warm one moves on.
+        self._round = self.fit_count_ if continuing else 0
+        with torch_threads(self.num_threads), self._rng(self._round):
+            if not continuing:
                 self._build()
                 self._module.to(device)
             self._set_active(y)
@@ -232,7 +236,7 @@ class TorchTextClassifier(Classifier):
     def _train(self, texts: list[str], y: np.ndarray) -> dict[str, Any]:
         import torch
 
-        rng = np.random.default_rng(derive_seed(self.seed, self.fit_count_, 1))
+        rng = np.random.default_rng(derive_seed(self.seed, self._round, 1))
         train_idx, val_idx = self._split(y, rng)
         module = self._module
         device = self._device
