@@ -41,7 +41,7 @@ from al_core.classifiers.hf_models import (
 from al_core.classifiers.linear import check_targets
 from al_core.classifiers.persistence import load_torch_module, save_torch_module
 from al_core.classifiers.torch_base import derive_seed
-from al_core.device import autocast, pick_device, torch_threads
+from al_core.device import autocast, autocast_dtype, pick_device, torch_threads
 from al_core.features import Features
 
 #: Texts whose embeddings are kept between fits (a pool of this size costs ~150 MB at 384-d).
@@ -237,6 +237,10 @@ class SetFitClassifier(Classifier):
             lambda s: min((s + 1) / warmup, max(0.0, (total - s) / max(1, total - warmup))),
         )
         targets = torch.tensor(target, dtype=torch.float32, device=device)
+        fp16 = (
+            device.startswith("cuda") and self.mixed_precision and autocast_dtype() == torch.float16
+        )
+        scaler = torch.amp.GradScaler("cuda", enabled=fp16)  # bf16 and CPU need no scaling
         steps = 0
         with torch_threads(self.num_threads), self._rng(self._round):
             body.train()
@@ -253,9 +257,11 @@ class SetFitClassifier(Classifier):
                     cos = torch.nn.functional.cosine_similarity(u, v)
                     loss = torch.nn.functional.mse_loss(cos, targets[rows])
                     optimizer.zero_grad(set_to_none=True)
-                    loss.backward()
+                    scaler.scale(loss).backward()
+                    scaler.unscale_(optimizer)
                     torch.nn.utils.clip_grad_norm_(body.parameters(), 1.0)
-                    optimizer.step()
+                    scaler.step(optimizer)
+                    scaler.update()
                     scheduler.step()
                     steps += 1
             body.eval()
