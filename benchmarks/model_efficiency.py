@@ -99,6 +99,11 @@ def main() -> int:
                 "final_accuracy_std": round(e["accuracy_std"][-1], 4),
                 "labels": e["labels"][-1],
                 "final_over_full": round(e["final_accuracy"] / full, 4) if full else None,
+                "accuracy_at": {
+                    str(n): round(a, 4)
+                    for n, a in zip(e["labels"], e["accuracy"], strict=True)
+                    if n in (25, 50, 100, 200, 300, 400, 525)
+                },
                 "wall_seconds_all_seeds": round(sum_wall(summary, e["strategy"]), 1),
                 "train_seconds_per_fit": round(e["train_seconds"] / (args.iterations + 1), 3),
             }

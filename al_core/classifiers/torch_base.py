@@ -163,8 +163,6 @@ class TorchTextClassifier(Classifier):
         self.check_input(X)
         texts = [str(t) for t in X]
         y = check_targets(y, self.num_classes, self.multi_label, len(texts))
-        import torch
-
         started = time.perf_counter()
         device = self._pick_device()
         continuing = self._module is not None and self.warm_start and self.is_fitted
@@ -179,7 +177,6 @@ class TorchTextClassifier(Classifier):
             info = self._train(texts, y) if trainable else {"steps": 0, "note": "one class"}
         self.fit_count_ += 1
         self.train_info_ = {**info, "seconds": round(time.perf_counter() - started, 3)}
-        del torch
         return self
 
     def predict_proba(self, X: Features) -> np.ndarray:
@@ -218,8 +215,6 @@ class TorchTextClassifier(Classifier):
         out = np.zeros((len(texts), self.num_classes), dtype=np.float64)
         if not texts:
             return out
-        import torch
-
         with torch_threads(self.num_threads):
             self._module.eval()
             if scope == "embedding-max-word":
@@ -228,7 +223,6 @@ class TorchTextClassifier(Classifier):
                 params = self._scoped_parameters(scope)
                 self._parameter_gradient_norms(texts, params, out)
         out[:, ~self._active] = 0.0
-        del torch
         return out
 
     # -- training ---------------------------------------------------------------------------
