@@ -146,7 +146,7 @@ def save_classifier(clf: Classifier, directory: str | Path) -> Path:
 
 def load_classifier(directory: str | Path) -> Classifier:
     """Load a classifier saved by :func:`save_classifier`; runs no code from the files."""
-    from al_core.classifiers import REGISTRY
+    from al_core.classifiers import LOADABLE
 
     directory = Path(directory)
     path = directory / MANIFEST
@@ -164,9 +164,9 @@ def load_classifier(directory: str | Path) -> Classifier:
             f"version {FORMAT_VERSION}"
         )
     name = manifest.get("name")
-    if name not in REGISTRY:
+    if name not in LOADABLE:
         raise UnsafeArtifactError(f"{path} names an unknown classifier {name!r}")
-    cls = REGISTRY[name]
+    cls = LOADABLE[name]
     clf = cls(
         num_classes=int(manifest["num_classes"]),
         multi_label=bool(manifest["multi_label"]),

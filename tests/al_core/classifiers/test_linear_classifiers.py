@@ -34,7 +34,6 @@ def test_registry():
         "logreg",
         "svm",
         "embedding-logreg",
-        "label-spreading",
         "transformer",
         "setfit",
         "kimcnn",
