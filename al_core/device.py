@@ -6,7 +6,9 @@ torch is cheap and returns ``"cpu"``.
 
 from __future__ import annotations
 
+import contextlib
 import functools
+from collections.abc import Iterator
 
 _VALID = ("cpu", "cuda")
 
@@ -59,3 +61,39 @@ def single_thread_blas():
     from threadpoolctl import threadpool_limits
 
     return threadpool_limits(limits=1, user_api="blas")
+
+
+@contextlib.contextmanager
+def torch_threads(n: int | None) -> Iterator[None]:
+    """Run torch's CPU kernels on ``n`` threads inside the block (``None``: leave as is).
+
+    torch defaults to one thread per physical core; on a shared machine a model that should
+    not take every core sets ``n`` and gets the old value back afterwards.
+    """
+    if n is None:
+        yield
+        return
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(max(1, int(n)))
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+def autocast(device: str, enabled: bool = True) -> contextlib.AbstractContextManager:
+    """bf16 autocast on CUDA (fp16 where the GPU has no bf16); full precision on CPU."""
+    if not (enabled and str(device).startswith("cuda")):
+        return contextlib.nullcontext()
+    import torch
+
+    return torch.autocast(device_type="cuda", dtype=autocast_dtype())
+
+
+def autocast_dtype() -> object:
+    """The mixed-precision dtype of this GPU: bfloat16 when supported, else float16."""
+    import torch
+
+    return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16

@@ -41,10 +41,31 @@ def registry(kind: str) -> dict[str, type]:
 
 
 def lookup(kind: str, name: str) -> type:
+    """The class registered as ``name``; a classifier may be a spec with options
+    (``"transformer:epochs=4"``, see :mod:`al_core.classifiers.spec`), checked here."""
     reg = registry(kind)
+    options: dict[str, Any] = {}
+    if kind == "classifiers":
+        name, options = _classifier_spec(name)
     if name not in reg:
         raise ConfigError(f"unknown {_SINGULAR[kind]} {name!r}; choose one of {', '.join(reg)}")
+    if options:
+        from al_core.classifiers.spec import check_options
+
+        try:
+            check_options(reg[name], options)
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from None
     return reg[name]
+
+
+def _classifier_spec(spec: str) -> tuple[str, dict[str, Any]]:
+    from al_core.classifiers.spec import parse_classifier_spec
+
+    try:
+        return parse_classifier_spec(spec)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
 
 
 def describe(kind: str) -> list[dict[str, Any]]:
@@ -85,7 +106,10 @@ def make_initializer(name: str):
 
 
 def make_classifier(name: str, num_classes: int, multi_label: bool = False, seed: int | None = 0):
-    return lookup("classifiers", name)(num_classes=num_classes, multi_label=multi_label, seed=seed)
+    """A classifier from its name or spec (``"setfit:max_pairs=1000"``)."""
+    cls = lookup("classifiers", name)
+    _, options = _classifier_spec(name)
+    return cls(num_classes=num_classes, multi_label=multi_label, seed=seed, **options)
 
 
 def resolve_embedder_name(classifier: str, embedder: str | None) -> str:

@@ -89,6 +89,9 @@ def run_strategy_seed(
             classifier, num_classes=num_classes, multi_label=multi_label, seed=seed
         )
 
+    # Classifiers built to be refitted (SetFit's schedule, warm starts) keep one instance.
+    reuse = factory().wants_reuse
+
     with single_thread_blas():
         return simulate(
             X_train,
@@ -107,6 +110,7 @@ def run_strategy_seed(
             name=strategy,
             stopping=stopping,
             stopping_indices=stopping_indices,
+            reuse_model=reuse,
         )
 
 

@@ -2,13 +2,19 @@
 
 The vectorizer is fitted on the corpus (usually the whole pool, labelled or not, which is
 legitimate for an unsupervised transform) and returns a CSR ``float32`` matrix with
-L2-normalised rows. scikit-learn is imported on first use.
+L2-normalised rows. scikit-learn is imported on first use. A fitted embedder saves as JSON
+(parameters, vocabulary) plus ``idf.npy`` (:meth:`TfidfEmbedder.save`), so loading it runs no
+code.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any, Self
+
+import numpy as np
 
 from al_core.classifiers.base import NotFittedError
 from al_core.embeddings.base import Embedder
@@ -69,7 +75,6 @@ class TfidfEmbedder(Embedder):
 
     def _fit(self, texts: Sequence[str]) -> Any:
         """Fit the vectorizer; return the corpus matrix it computed on the way."""
-        import numpy as np
         from sklearn.feature_extraction.text import TfidfVectorizer
 
         texts = as_text_list(texts)
@@ -102,7 +107,6 @@ class TfidfEmbedder(Embedder):
         vectorizer = self._fitted()
         texts = as_text_list(texts)
         if not texts:  # scikit-learn refuses zero samples
-            import numpy as np
             import scipy.sparse as sp
 
             return sp.csr_matrix((0, len(vectorizer.vocabulary_)), dtype=np.float32)
@@ -111,6 +115,68 @@ class TfidfEmbedder(Embedder):
     def fit_transform(self, texts: Sequence[str], progress: bool = False) -> Any:
         """Fit on ``texts`` and return their matrix (one vectorizer pass instead of two)."""
         return self._fit(texts).tocsr()
+
+    def save(self, directory: str | Path) -> Path:
+        """Save the fitted vectorizer without pickle: ``tfidf.json`` (parameters and the
+        vocabulary in column order) and ``idf.npy``."""
+        from al_core.classifiers.persistence import save_arrays
+        from al_core.storage.atomic import atomic_write_json
+
+        vectorizer = self._fitted()
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        terms = [""] * len(vectorizer.vocabulary_)
+        for term, column in vectorizer.vocabulary_.items():
+            terms[column] = term
+        save_arrays(directory, idf=np.asarray(vectorizer.idf_, dtype=np.float64))
+        atomic_write_json(
+            directory / "tfidf.json",
+            {"format": "alflow.tfidf", "params": self._params(), "vocabulary": terms},
+        )
+        return directory
+
+    @classmethod
+    def load(cls, directory: str | Path) -> TfidfEmbedder:
+        """Rebuild a vectorizer saved by :meth:`save` (JSON and ``.npy``, no pickle)."""
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
+        from al_core.classifiers.persistence import load_arrays
+
+        directory = Path(directory)
+        saved = json.loads((directory / "tfidf.json").read_text(encoding="utf-8"))
+        if saved.get("format") != "alflow.tfidf":
+            raise ValueError(f"{directory} does not hold a saved TfidfEmbedder")
+        params = dict(saved["params"])
+        params["ngram_range"] = tuple(params["ngram_range"])
+        emb = cls(**params)
+        (idf,) = load_arrays(directory, "idf")
+        vocabulary = {term: i for i, term in enumerate(saved["vocabulary"])}
+        vectorizer = TfidfVectorizer(vocabulary=vocabulary, dtype=np.float32, **emb._sk_params())
+        vectorizer.idf_ = idf
+        emb._vectorizer = vectorizer
+        return emb
+
+    def _params(self) -> dict[str, Any]:
+        return {
+            "max_features": self.max_features,
+            "ngram_range": list(self.ngram_range),
+            "min_df": self.min_df,
+            "max_df": self.max_df,
+            "sublinear_tf": self.sublinear_tf,
+            "lowercase": self.lowercase,
+            "strip_accents": self.strip_accents,
+            "stop_words": self.stop_words,
+        }
+
+    def _sk_params(self) -> dict[str, Any]:
+        """The options that shape ``transform`` (the rest only matter while fitting)."""
+        return {
+            "ngram_range": self.ngram_range,
+            "sublinear_tf": self.sublinear_tf,
+            "lowercase": self.lowercase,
+            "strip_accents": self.strip_accents,
+            "stop_words": self.stop_words,
+        }
 
     def _fitted(self) -> Any:
         if self._vectorizer is None:

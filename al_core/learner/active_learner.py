@@ -51,7 +51,11 @@ class ActiveLearner:
     """Pool-based active learning over the features ``X`` of a whole pool, kept in memory.
 
     ``classifier_factory`` builds an untrained :class:`Classifier`; every (re)training uses a
-    fresh one, so no state leaks between rounds. ``X`` may be a dense array, a sparse matrix or
+    fresh one, so no state leaks between rounds, unless ``reuse_model`` is true and the
+    classifier supports warm starts (``supports_warm_start``): then the trained instance is
+    fitted again, so it can continue from its weights or keep a training schedule (SetFit).
+    Classifiers with ``uses_unlabeled`` also get the unlabelled, non-ignored pool items at
+    every fit (semi-supervised learning). ``X`` may be a dense array, a sparse matrix or
     a list of texts (whatever the classifier's ``input_kind`` wants). Labels use the encoding of
     :mod:`al_core.labels`: class indices in ``[0, num_classes)``, or indicator rows for
     ``multi_label``. ``seed`` makes initialization and every query reproducible (the query
@@ -72,6 +76,7 @@ class ActiveLearner:
         multi_label: bool = False,
         stopping: Sequence[StoppingCriterion] = (),
         seed: int | None = None,
+        reuse_model: bool = False,
     ) -> None:
         if not callable(classifier_factory):
             raise TypeError("classifier_factory must be a callable that returns a Classifier")
@@ -88,6 +93,7 @@ class ActiveLearner:
         self.multi_label = bool(multi_label)
         self.stopping: list[StoppingCriterion] = list(stopping)
         self.seed = None if seed is None else int(seed)
+        self.reuse_model = bool(reuse_model)
         self._X: Features = X
         self._n_pool = n_pool
         if self.multi_label:
@@ -535,9 +541,15 @@ class ActiveLearner:
 
     def _fit(self) -> None:
         labeled = self.indices_labeled
-        clf = self.classifier_factory()
+        reuse = getattr(self, "reuse_model", False) and getattr(
+            self._classifier, "supports_warm_start", False
+        )
+        clf = self._classifier if reuse else self.classifier_factory()
+        kwargs = {}
+        if getattr(clf, "uses_unlabeled", False):
+            kwargs["unlabeled"] = take_rows(self._X, self.indices_unlabeled)
         start = time.perf_counter()
-        clf.fit(take_rows(self._X, labeled), self._labels[labeled])
+        clf.fit(take_rows(self._X, labeled), self._labels[labeled], **kwargs)
         self.last_train_seconds = time.perf_counter() - start
         self._classifier = clf
 

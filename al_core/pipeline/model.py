@@ -1,17 +1,29 @@
 """Features, training, evaluation and prediction for a workspace.
 
-A trained model is saved as ``models/iter-NNNN/model.pkl`` (written atomically) holding the
-classifier, the fitted embedder when it is fitted on the corpus (TF-IDF) or just the embedder's
-name when it is pretrained (its vectors come from the workspace's embedding cache), and the
-label names. ``meta.json`` beside it says what was trained on what.
+A trained model is the directory ``models/iter-NNNN/model/`` (built in a hidden folder, then
+renamed into place), with no pickle anywhere, so opening someone else's workspace never runs
+their code:
+
+* ``model.json``: format tag, version, classifier spec, embedder name, label names;
+* ``classifier/``: the classifier (:meth:`al_core.classifiers.Classifier.save`: JSON, skops,
+  safetensors);
+* ``embedder/``: the fitted TF-IDF vectorizer (JSON + ``.npy``) when the embedder is fitted on
+  the corpus; pretrained embedders are rebuilt from their name (vectors come from the
+  workspace's embedding cache); classifiers that read texts have no embedder.
+
+``meta.json`` beside it says what was trained on what. A classifier that is built to be
+refitted (``wants_reuse``: SetFit, or ``warm_start=true`` in a transformer spec) starts from the
+previous iteration's saved model of the same spec (warm start).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import pickle
+import os
+import shutil
 import time
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,16 +36,19 @@ from al_core.embeddings import EmbeddingCache
 from al_core.features import Features
 from al_core.labels import LabelSet
 from al_core.metrics import accuracy, macro_f1
-from al_core.pipeline.state import labelled_items
+from al_core.pipeline.state import candidate_items, labelled_items
 from al_core.registry import make_classifier, make_embedder
-from al_core.storage import Workspace, atomic_write_bytes, atomic_write_json
+from al_core.storage import Workspace, atomic_write_json
+
+MODEL_FORMAT = "alflow.model"
+MODEL_FORMAT_VERSION = 2
 
 
 @dataclass
 class TrainedModel:
     version: str
-    embedder_name: str
-    embedder: Any  # fitted embedder (non-cacheable) or a fresh pretrained one
+    embedder_name: str | None  # None: the classifier reads texts
+    embedder: Any  # fitted embedder (non-cacheable), a fresh pretrained one, or None
     classifier: Any
     label_set: LabelSet
 
@@ -50,8 +65,11 @@ class TrainedModel:
 def item_features(
     ws: Workspace, embedder: Any, items: pd.DataFrame, progress: bool = False
 ) -> Features:
-    """Features of ``items`` (id, text, content_hash): cached vectors or a fitted transform."""
+    """Features of ``items`` (id, text, content_hash): cached vectors, a fitted transform, or
+    the texts themselves when there is no embedder (a classifier that reads texts)."""
     texts = items["text"].tolist()
+    if embedder is None:
+        return texts
     if getattr(embedder, "cacheable", False):
         cache = EmbeddingCache(ws.location.child("embeddings"))
         return cache.get_or_compute(
@@ -60,8 +78,11 @@ def item_features(
     return embedder.transform(texts)
 
 
-def ensure_embeddings(ws: Workspace, embedder_name: str, progress: bool = False) -> dict:
-    """Embed every pool and eval item not yet in the cache (a no-op for fitted embedders)."""
+def ensure_embeddings(ws: Workspace, embedder_name: str | None, progress: bool = False) -> dict:
+    """Embed every pool and eval item not yet in the cache (a no-op for fitted embedders and
+    for classifiers that read texts, ``embedder_name=None``)."""
+    if embedder_name is None:
+        return {"embedder": None, "cacheable": False, "embedded": 0}
     embedder = make_embedder(embedder_name)
     if not embedder.cacheable:
         return {"embedder": embedder_name, "cacheable": False, "embedded": 0}
@@ -100,38 +121,38 @@ def publish_model_dir(ws: Workspace, iteration: int) -> None:
 
 
 def train_model(
-    ws: Workspace, iteration: int, *, classifier: str, embedder: str, seed: int = 0
+    ws: Workspace, iteration: int, *, classifier: str, embedder: str | None, seed: int = 0
 ) -> Path:
-    """Train on every labelled pool item; save and return the model file's path."""
+    """Train on every labelled pool item; save and return the model directory's path."""
     label_set = ws.config.label_set
     items = labelled_items(ws)
     if items.empty:
         raise ValueError("there are no labelled items to train on")
-    emb = make_embedder(embedder)
-    if not emb.cacheable:  # fitted on every training-pool text (unsupervised), never on eval
+    emb = None if embedder is None else make_embedder(embedder)
+    if emb is not None and not emb.cacheable:  # fitted on every training-pool text, never eval
         emb.fit(ws.query("SELECT text FROM pool WHERE role = 'pool' ORDER BY id").text.tolist())
     X = item_features(ws, emb, items)
     y = encode_targets(label_set, items["labels"])
-    started = time.perf_counter()
     clf = make_classifier(classifier, len(label_set), label_set.multi_label, seed=seed)
+    warm_from = _previous_model(ws, iteration, classifier) if clf.wants_reuse else None
+    if warm_from is not None:
+        clf = load_model(warm_from).classifier
+    kwargs = {}
+    if clf.uses_unlabeled:  # semi-supervised: the pool without labels helps
+        kwargs["unlabeled"] = item_features(ws, emb, candidate_items(ws))
+    started = time.perf_counter()
     with single_thread_blas():
-        clf.fit(X, y)
+        clf.fit(X, y, **kwargs)
     train_seconds = time.perf_counter() - started
     digest = hashlib.sha256(
         "\n".join(
             f"{i}\t{'|'.join(ls)}" for i, ls in zip(items.id, items.labels, strict=True)
         ).encode()
     ).hexdigest()[:8]
-    version = f"iter-{iteration:04d}-{classifier}-{digest}"
-    model = TrainedModel(
-        version=version,
-        embedder_name=embedder,
-        embedder=None if emb.cacheable else emb,
-        classifier=clf,
-        label_set=label_set,
-    )
+    base_name = classifier.split(":", 1)[0]
+    version = f"iter-{iteration:04d}-{base_name}-{digest}"
     out = model_dir(ws, iteration)
-    atomic_write_bytes(out / "model.pkl", pickle.dumps(model))
+    path = _save_model(out / "model", clf, emb, embedder, classifier, version, label_set)
     atomic_write_json(
         out / "meta.json",
         {
@@ -142,18 +163,93 @@ def train_model(
             "n_labeled": len(items),
             "labels": list(label_set.names),
             "train_seconds": round(train_seconds, 3),
+            "warm_start_from": None if warm_from is None else warm_from.parent.name,
+            "train_info": getattr(clf, "train_info_", None),
         },
     )
     publish_model_dir(ws, iteration)
-    return out / "model.pkl"
+    return path
+
+
+def _previous_model(ws: Workspace, iteration: int, classifier: str) -> Path | None:
+    """The newest saved model of an earlier iteration trained with the same classifier spec."""
+    for folder in sorted(model_dir(ws, 0).parent.glob("iter-*"), reverse=True):
+        meta_path = folder / "meta.json"
+        if folder.name >= f"iter-{iteration:04d}" or not meta_path.is_file():
+            continue
+        meta = json.loads(meta_path.read_text())
+        if meta.get("classifier") == classifier and (folder / "model").is_dir():
+            return folder / "model"
+    return None
+
+
+def _save_model(
+    path: Path,
+    clf: Any,
+    emb: Any,
+    embedder: str | None,
+    classifier: str,
+    version: str,
+    label_set: LabelSet,
+) -> Path:
+    """Write the model directory next to ``path`` and rename it into place (atomic)."""
+    tmp = path.parent / f".tmp-{uuid.uuid4().hex}"
+    tmp.mkdir(parents=True)
+    try:
+        clf.save(tmp / "classifier")
+        if emb is not None and not emb.cacheable:
+            emb.save(tmp / "embedder")
+        atomic_write_json(
+            tmp / "model.json",
+            {
+                "format": MODEL_FORMAT,
+                "version": MODEL_FORMAT_VERSION,
+                "model_version": version,
+                "classifier": classifier,
+                "embedder": embedder,
+                "labels": list(label_set.names),
+                "multi_label": label_set.multi_label,
+            },
+        )
+        if path.exists():  # a re-run of the same iteration replaces its model
+            old = path.parent / f".old-{uuid.uuid4().hex}"
+            os.replace(path, old)
+            shutil.rmtree(old, ignore_errors=True)
+        os.replace(tmp, path)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return path
 
 
 def load_model(path: str | Path) -> TrainedModel:
-    """Load a model saved by :func:`train_model` (a trusted file of this workspace)."""
-    model: TrainedModel = pickle.loads(Path(path).read_bytes())
-    if model.embedder is None:
-        model.embedder = make_embedder(model.embedder_name)
-    return model
+    """Load a model saved by :func:`train_model` (its directory); runs no code from the files."""
+    from al_core.classifiers import Classifier, UnsafeArtifactError
+    from al_core.embeddings import TfidfEmbedder
+
+    path = Path(path)
+    if path.is_file() and path.suffix == ".pkl":
+        raise UnsafeArtifactError(
+            f"{path} is a pickled model of an older alflow; pickles are not loaded (they can run "
+            "code). Retrain with `alflow iterate --force`."
+        )
+    manifest = json.loads((path / "model.json").read_text(encoding="utf-8"))
+    if manifest.get("format") != MODEL_FORMAT or manifest.get("version") != MODEL_FORMAT_VERSION:
+        raise UnsafeArtifactError(f"{path} is not an alflow model directory of this version")
+    name = manifest["embedder"]
+    if name is None:
+        embedder = None
+    elif (path / "embedder").is_dir():
+        embedder = TfidfEmbedder.load(path / "embedder")
+    else:
+        embedder = make_embedder(name)
+    return TrainedModel(
+        version=manifest["model_version"],
+        embedder_name=name,
+        embedder=embedder,
+        classifier=Classifier.load(path / "classifier"),
+        label_set=LabelSet(manifest["labels"], bool(manifest["multi_label"])),
+    )
 
 
 def evaluate_model(ws: Workspace, model_path: str | Path) -> dict[str, Any]:
@@ -173,4 +269,5 @@ def evaluate_model(ws: Workspace, model_path: str | Path) -> dict[str, Any]:
 
 
 def read_meta(model_path: str | Path) -> dict[str, Any]:
+    """``meta.json`` of the iteration a model directory belongs to."""
     return json.loads((Path(model_path).parent / "meta.json").read_text())

@@ -16,9 +16,16 @@ def resolve_settings(ws: Workspace, **overrides: Any) -> ActiveLearningSettings:
     base = dataclasses.asdict(ws.config.active_learning)
     base.update({k: v for k, v in overrides.items() if v is not None})
     settings = ActiveLearningSettings(**base)
-    settings.embedder = resolve_embedder_name(settings.classifier, settings.embedder)
+    classifier = lookup("classifiers", settings.classifier)
+    if classifier.input_kind == "texts":  # it tokenizes the texts itself
+        if overrides.get("embedder"):
+            raise ConfigError(
+                f"classifier {settings.classifier!r} reads texts itself; do not set an embedder"
+            )
+        settings.embedder = None
+    else:
+        settings.embedder = resolve_embedder_name(settings.classifier, settings.embedder)
     strategy = lookup("strategies", settings.strategy)
-    lookup("classifiers", settings.classifier)
     lookup("initializers", settings.initializer)
     make_criteria(settings, len(ws.config.labels))  # an unknown or malformed criterion fails here
     label_type = "multi" if ws.config.multi_label else "single"

@@ -77,6 +77,7 @@ def simulate(
     name: str | None = None,
     stopping: Sequence[str] = (),
     stopping_indices: np.ndarray | None = None,
+    reuse_model: bool = False,
 ) -> SimulationRun:
     """Run ``iterations`` rounds of query ``batch_size`` -> reveal gold -> retrain.
 
@@ -92,6 +93,7 @@ def simulate(
     every point, on the pool rows ``stopping_indices`` (default: the whole pool) and with the
     test scores as evaluation scores, and the run records where each first said stop. The run
     always goes on to the full budget, so the cost of stopping early can be measured.
+    ``reuse_model`` refits one classifier instance every round (see :class:`ActiveLearner`).
     """
     if initial < 1:
         raise ValueError(f"initial must be >= 1, got {initial}")
@@ -122,6 +124,7 @@ def simulate(
         multi_label=multi_label,
         stopping=build_criteria(list(stopping), num_classes=num_classes) if stopping else (),
         seed=seed,
+        reuse_model=reuse_model,
     )
     learner.initialize_with(initializer, initial, y_gold=y_train)
     run.train_seconds += learner.last_train_seconds

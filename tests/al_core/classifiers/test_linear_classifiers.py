@@ -17,7 +17,7 @@ from al_core.classifiers import (
 from al_core.embeddings import TfidfEmbedder
 from al_core.labels import LabelSet
 
-ALL = sorted(REGISTRY.items())
+ALL = sorted((n, c) for n, c in REGISTRY.items() if c.input_kind == "features")
 
 
 def blobs(n_per_class: int, classes: list[int], dim: int = 8, seed: int = 0):
@@ -30,10 +30,20 @@ def blobs(n_per_class: int, classes: list[int], dim: int = 8, seed: int = 0):
 
 
 def test_registry():
-    assert set(REGISTRY) == {"logreg", "svm", "embedding-logreg"}
+    assert set(REGISTRY) == {
+        "logreg",
+        "svm",
+        "embedding-logreg",
+        "transformer",
+        "setfit",
+        "kimcnn",
+    }
     for name, cls in REGISTRY.items():
         assert issubclass(cls, Classifier) and cls.name == name
-        assert cls.description and cls.input_kind == "features"
+        assert cls.description
+        texts = name in ("transformer", "setfit", "kimcnn")
+        assert cls.input_kind == ("texts" if texts else "features")
+        assert (cls.default_embedder is None) == texts
     assert LogisticRegressionClassifier.default_embedder == "tfidf"
     assert LinearSVMClassifier.default_embedder == "tfidf"
     assert EmbeddingLogRegClassifier.default_embedder == "minilm"

@@ -360,7 +360,7 @@ def test_kappa_state_persists_across_iterations_and_reruns_do_not_double_count(
 def test_train_saves_model_and_meta_and_load_round_trips(pool_ws, settings, write_csv, truth):
     answer(pool_ws, write_csv, truth, unlabelled_ids(pool_ws, 12))
     path = train_model(pool_ws, 4, classifier="logreg", embedder="tfidf")
-    assert path == pool_ws.path / "models" / "iter-0004" / "model.pkl"
+    assert path == pool_ws.path / "models" / "iter-0004" / "model"
     meta = json.loads((path.parent / "meta.json").read_text())
     assert meta["iteration"] == 4 and meta["n_labeled"] == 12
     assert (meta["classifier"], meta["embedder"]) == ("logreg", "tfidf")
