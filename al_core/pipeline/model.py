@@ -163,7 +163,7 @@ def train_model(
             "n_labeled": len(items),
             "labels": list(label_set.names),
             "train_seconds": round(train_seconds, 3),
-            "warm_start_from": None if warm_from is None else warm_from.parent.name,
+            "warm_start_from": None if warm_from is None else f"models/{warm_from.parent.name}/model",
             "train_info": getattr(clf, "train_info_", None),
         },
     )
