@@ -219,7 +219,7 @@ def _store(
     rows["content_hash"] = [content_hash(t) if t is not None else None for t in rows["text"]]
     rows["text_length"] = [len(t) if t is not None else 0 for t in rows["text"]]
     ids = [i for i in rows["id"].dropna().unique().tolist()]
-    stored = ws.query("SELECT id, content_hash FROM pool WHERE list_contains(?, id)", [ids])
+    stored = ws.lookup("pool", "id", ids, ["id", "content_hash"])
     stored_hash = dict(zip(stored.id, stored.content_hash, strict=True))
     rows["conflicts_with_pool"] = [
         i in stored_hash and h is not None and stored_hash[i] != h

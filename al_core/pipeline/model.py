@@ -61,23 +61,17 @@ def item_features(
 
 
 def ensure_embeddings(ws: Workspace, embedder_name: str, progress: bool = False) -> dict:
-    """Embed every pool and eval item not yet in the cache (a no-op for fitted embedders)."""
-    embedder = make_embedder(embedder_name)
-    if not embedder.cacheable:
-        return {"embedder": embedder_name, "cacheable": False, "embedded": 0}
-    items = ws.query("SELECT id, text, content_hash FROM pool ORDER BY id")
-    cache = EmbeddingCache(ws.location.child("embeddings"))
-    before = cache.count(embedder.model_id)
+    """Embed every pool and eval item not yet in the cache (a no-op for fitted embedders).
+
+    Runs the partitions of :func:`al_core.pipeline.partitions.plan_embedding` here, one after
+    the other; the iteration flow maps them over its task runner instead.
+    """
+    from al_core.pipeline.partitions import embed_partition, plan_embedding, summarize_embedding
+
     started = time.perf_counter()
-    cache.get_or_compute(embedder, items.text.tolist(), items.content_hash.tolist(), progress)
-    return {
-        "embedder": embedder_name,
-        "model_id": embedder.model_id,
-        "cacheable": True,
-        "embedded": cache.count(embedder.model_id) - before,
-        "items": len(items),
-        "seconds": round(time.perf_counter() - started, 3),
-    }
+    specs = plan_embedding(ws, embedder_name)
+    results = [embed_partition(ws.uri, spec, progress) for spec in specs]
+    return summarize_embedding(embedder_name, results, time.perf_counter() - started)
 
 
 def encode_targets(label_set: LabelSet, labels: pd.Series) -> np.ndarray:

@@ -15,7 +15,9 @@ import pandas as pd
 from al_core.features import take_rows
 from al_core.pipeline.export import batch_id_for, queue_for
 from al_core.pipeline.model import encode_targets, load_model, model_dir, read_meta
+from al_core.pipeline.partitions import select_by_partitions
 from al_core.pipeline.state import candidate_items, labelled_items
+from al_core.query.uncertainty import ProbabilityScoreStrategy
 from al_core.registry import make_initializer, make_strategy
 from al_core.storage import ActiveLearningSettings, Workspace, atomic_write_json
 
@@ -25,14 +27,20 @@ def select_batch(
     iteration: int,
     model_path: str | Path | None,
     settings: ActiveLearningSettings,
+    scores: list[dict[str, Any]] | None = None,
 ) -> Path:
-    """Choose the next batch and save it as ``models/iter-NNNN/selection.json``."""
+    """Choose the next batch and save it as ``models/iter-NNNN/selection.json``.
+
+    ``scores`` are the results of :func:`al_core.pipeline.partitions.score_partition` over
+    every partition of :func:`~al_core.pipeline.partitions.plan_scoring`, when a flow mapped
+    them (over threads or a Dask cluster); without them the partitions are scored here.
+    """
     out = model_dir(ws, iteration) / "selection.json"
     adopted = _adopt_exported(ws, iteration)
     if adopted is not None:
         atomic_write_json(out, adopted)
         return out
-    candidates = candidate_items(ws)
+    candidates = candidate_items(ws, texts=False)
     seed = settings.seed * 100_003 + iteration
     n = min(settings.batch_size, len(candidates))
     if model_path is None:
@@ -48,12 +56,21 @@ def select_batch(
         atomic_write_json(out, selection)
         return out
     model = load_model(model_path)
+    strategy = make_strategy(settings.strategy)
+    if isinstance(strategy, ProbabilityScoreStrategy):
+        selection = select_by_partitions(
+            ws, model, str(model_path), strategy, candidates, seed, n, scores
+        )
+        selection["model_version"] = read_meta(model_path)["version"]
+        atomic_write_json(out, selection)
+        return out
+    candidates = candidate_items(ws)  # the whole-pool path needs the texts
     labelled = labelled_items(ws)
     frame = _concat(labelled, candidates)
     X = model.features(ws, frame)
     n_lab = len(labelled)
     y = encode_targets(model.label_set, labelled["labels"])
-    result = make_strategy(settings.strategy).query(
+    result = strategy.query(
         model.classifier, X, np.arange(n_lab, len(frame)), np.arange(n_lab), y, n, seed=seed
     )
     predicted = model.predict_labels(take_rows(X, result.indices)) if n else []

@@ -98,9 +98,7 @@ class QueryStrategy(ABC):
         )
         if scores.shape != candidates.shape:
             raise RuntimeError(f"{self.name}: score() returned shape {scores.shape}")
-        # Highest score first; ties (up to float noise, hence the rounding) broken by a seeded
-        # random key.
-        order = np.lexsort((rng.random(len(candidates)), -np.round(scores, 12)))[:n]
+        order = select_top(scores, n, rng)
         return QueryResult(candidates[order], scores[order])
 
     def check_compatible(self, clf: Any, y: np.ndarray) -> None:
@@ -122,6 +120,16 @@ class QueryStrategy(ABC):
     def __repr__(self) -> str:
         params = ", ".join(f"{k}={v!r}" for k, v in vars(self).items() if not k.startswith("_"))
         return f"{type(self).__name__}({params})"
+
+
+def select_top(scores: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
+    """Positions of the ``n`` highest ``scores``, best first.
+
+    Ties (up to float noise, hence the rounding) are broken by a random key per score drawn
+    from ``rng``; partitioned scoring (``al_core.pipeline.partitions``) selects through this
+    too, so both paths choose the same items for the same seed.
+    """
+    return np.lexsort((rng.random(len(scores)), -np.round(scores, 12)))[:n]
 
 
 def predict_proba_chunked(

@@ -407,6 +407,8 @@ class Workspace:
         if con is None:
             con = duckdb.connect()
             _CONNECTIONS[key] = (con, registered)
+        # A result a caller left unfetched (``fetchone``) would block registering a table.
+        con.abort()
         self._sync_views(con, registered, snapshot or self.snapshot())
         try:
             yield con
@@ -459,13 +461,38 @@ class Workspace:
 
     def stored_values(self, table: str, column: str, values: list[str]) -> set[str]:
         """The subset of ``values`` already present in ``table.column`` (one query)."""
-        if table not in SCHEMAS or column not in SCHEMAS[table].names:
-            raise KeyError(f"no column {column!r} in table {table!r}")
-        df = self.query(
-            f"SELECT DISTINCT {column} FROM {table} WHERE list_contains(?, {column})",
-            [list(values)],
+        return set(self.lookup(table, column, values, [column], distinct=True)[column])
+
+    def lookup(
+        self,
+        table: str,
+        column: str,
+        values: list[str],
+        columns: list[str],
+        distinct: bool = False,
+    ) -> pd.DataFrame:
+        """``columns`` of the rows of ``table`` whose ``column`` is one of ``values``.
+
+        A hash join against the values (registered as an Arrow table): checking 1,000 ids
+        against a million-row pool this way is one scan, where ``list_contains(?, id)`` compares
+        every row with every value.
+        """
+        for name in [column, *columns]:
+            if table not in SCHEMAS or name not in SCHEMAS[table].names:
+                raise KeyError(f"no column {name!r} in table {table!r}")
+        wanted = pa.table(
+            {column: pa.array(pd.unique(pd.Series(list(values), dtype=object)), pa.string())}
         )
-        return set(df[column])
+        cols = ", ".join(f"t.{c}" for c in columns)
+        with self.reading() as con:
+            con.register("_lookup_values", wanted)
+            try:
+                return con.execute(
+                    f"SELECT {'DISTINCT ' if distinct else ''}{cols} FROM {table} t "
+                    f"WHERE t.{column} IN (SELECT {column} FROM _lookup_values)"
+                ).df()
+            finally:
+                con.unregister("_lookup_values")
 
     def explain_read_error(self, exc: BaseException) -> BaseException:
         """A one-line :class:`WorkspaceError` for a missing or unreadable data file."""
