@@ -32,6 +32,13 @@ def iterate(
     force: Annotated[
         bool, typer.Option("--force", help="Retrain even with few new labels or after a stop.")
     ] = False,
+    dask: Annotated[
+        str | None,
+        typer.Option(
+            help="Run embedding and scoring on a Dask cluster: its scheduler address "
+            "(tcp://host:8786) or 'local' (default: the workspace's dask_address; none: threads)."
+        ),
+    ] = None,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the iteration summary as JSON.")
     ] = False,
@@ -51,10 +58,11 @@ def iterate(
     )
     if not as_json:
         err.print("starting the Prefect flow alflow-iteration ...", highlight=False)
-    from flows.iteration import iteration_flow
+    from flows.iteration import run_iteration
 
-    summary = iteration_flow(
+    summary = run_iteration(
         str(workspace),
+        dask_address=dask,
         strategy=strategy,
         classifier=classifier,
         embedder=embedder,

@@ -57,7 +57,7 @@ def plan_embedding(ws: Workspace, embedder_name: str, rows: int = EMBED_ROWS) ->
     if not embedder.cacheable:
         return []
     with ws.reading() as con:
-        hashes = con.execute("SELECT DISTINCT content_hash FROM pool").to_arrow_table().column(0)
+        hashes = con.sql("SELECT DISTINCT content_hash FROM pool").to_arrow_table().column(0)
     missing = cache_of(ws).missing(embedder.model_id, hashes.combine_chunks())
     if len(missing) == 0:
         return []
@@ -80,7 +80,7 @@ def embed_partition(workspace: str, spec: dict, progress: bool = False) -> dict[
         sql += " AND content_hash < ?"
         params.append(spec["high"])
     with ws.reading() as con:
-        items = con.execute(sql + " GROUP BY content_hash", params).to_arrow_table()
+        items = con.sql(sql + " GROUP BY content_hash", params=params).to_arrow_table()
     cache = cache_of(ws)
     missing = cache.missing(embedder.model_id, items.column("content_hash").combine_chunks())
     started = time.perf_counter()
