@@ -30,6 +30,7 @@ average is recorded before and after.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
@@ -230,3 +231,354 @@ def median_run(cmd: list[str], repeats: int, env: dict[str, str] | None = None) 
 
 def load() -> list[float]:
     return [round(x, 2) for x in os.getloadavg()]
+
+
+# -- the aged workspace ------------------------------------------------------------------------
+
+
+def aging_rows(k: int, gold: dict[str, str], ids: list[str], now) -> dict[str, list[dict]]:
+    """The rows one label file (10 labels) and one recorded iteration add, as the pipeline
+    writes them (label_events + ingest_log; iterations + query_log + stopping)."""
+    batch = f"labels-aged-{k:05d}"
+    picked = ids[k * 10 : k * 10 + 10]
+    events = [
+        {
+            "event_id": f"ev-{batch}-{r:09d}",
+            "id": i,
+            "labels": [gold[i]],
+            "skipped": False,
+            "annotator": "bench",
+            "source": "queue",
+            "batch_id": batch,
+            "external_key": f"{batch}:{r}",
+            "created_at": now,
+        }
+        for r, i in enumerate(picked)
+    ]
+    log = [
+        {
+            "batch_id": batch,
+            "kind": "labels",
+            "source": f"{batch}.csv",
+            "file_sha256": f"{k:064x}",
+            "n_rows": 10,
+            "n_added": 10,
+            "n_duplicates": 0,
+            "n_labels": 10,
+            "n_quarantined": 0,
+            "created_at": now,
+        }
+    ]
+    iteration = 100_000 + k  # far above the benchmark's own iterations
+    it = {
+        "iteration": iteration,
+        "status": "completed",
+        "started_at": now,
+        "finished_at": now,
+        "n_labeled": 1000 + 10 * k,
+        "n_new_labels": 10,
+        "classifier": "embedding-logreg",
+        "embedder": "minilm",
+        "strategy": "breaking-ties",
+        "accuracy": 0.5,
+        "macro_f1": 0.5,
+        "stop": False,
+        "batch_id": f"batch-aged-{k:05d}",
+        "message": "aged",
+    }
+    queried = ids[-(k + 1) * 25 : len(ids) - k * 25]
+    query = [
+        {
+            "iteration": iteration,
+            "batch_id": f"batch-aged-{k:05d}",
+            "strategy": "breaking-ties",
+            "id": i,
+            "score": -0.1,
+            "rank": r,
+            "created_at": now,
+        }
+        for r, i in enumerate(queried)
+    ]
+    stopping = [
+        {
+            "iteration": iteration,
+            "criterion": "max-iterations",
+            "value": float(k),
+            "stop": False,
+            "reason": "aged",
+            "state": "{}",
+            "created_at": now,
+        }
+    ]
+    return {
+        "label_events": events,
+        "ingest_log": log,
+        "iterations": [it],
+        "query_log": query,
+        "stopping": stopping,
+    }
+
+
+def age(ws_path: Path, gold_path: Path, n: int, one_transaction: bool) -> dict[str, Any]:
+    """Write ``n`` label files and ``n`` iterations: one transaction each, or all in one."""
+    import pandas as pd
+
+    from al_core.storage import Workspace, utcnow
+
+    ws = Workspace.open(ws_path)
+    g = pd.read_parquet(gold_path)
+    gold = dict(zip(g.id, g.label, strict=True))
+    labelled = set(ws.query("SELECT id FROM label_events").id)
+    ids = [i for i in ws.query("SELECT id FROM pool WHERE role = 'pool' ORDER BY id").id]
+    ids = [i for i in ids if i not in labelled]
+    started = time.perf_counter()
+    now = utcnow()
+    if one_transaction:
+        with ws.transaction(kind="bench", what="aged rows in one go") as tx:
+            for k in range(n):
+                for table, rows in aging_rows(k, gold, ids, now).items():
+                    tx.append(table, rows)
+    else:
+        for k in range(n):
+            rows = aging_rows(k, gold, ids, now)
+            with ws.transaction(kind="labels", what=f"aged label file {k}") as tx:
+                tx.append("label_events", rows["label_events"])
+                tx.append("ingest_log", rows["ingest_log"])
+            with ws.transaction(kind="iteration", what=f"aged iteration {k}") as tx:
+                for table in ("iterations", "query_log", "stopping"):
+                    tx.append(table, rows[table])
+    return {
+        "transactions": 1 if one_transaction else 2 * n,
+        "seconds": time.perf_counter() - started,
+    }
+
+
+def copy_workspace(src: Path, dst: Path) -> None:
+    """A copy whose Parquet data files are hard links (they are never rewritten in place)."""
+
+    def link_or_copy(a: str, b: str) -> None:
+        if a.endswith(".parquet"):
+            os.link(a, b)
+        else:
+            shutil.copy2(a, b)
+
+    shutil.copytree(src, dst, copy_function=link_or_copy)
+
+
+# -- the measurements --------------------------------------------------------------------------
+
+
+def iterate(ws: Path, env: dict[str, str]) -> dict[str, Any]:
+    r = alflow("iterate", str(ws), "--json", env=env)
+    summary = json.loads(r["stdout"])
+    t = summary.get("timings", {})
+    scoring = summary.get("scoring", {})
+    embedding = summary.get("embedding", {}) or {}
+    fit = t.get("fit_seconds", 0.0)
+    score = scoring.get("compute_seconds", 0.0)
+    embed = embedding.get("embed_seconds", 0.0)
+    overhead = r["seconds"] - fit - score - embed
+    return {
+        "status": summary["status"],
+        "seconds": r["seconds"],
+        "peak_rss_mb": r["peak_rss_mb"],
+        "peak_tree_rss_mb": r["peak_tree_rss_mb"],
+        "fit_seconds": fit,
+        "scoring_compute_seconds": score,
+        "scoring_read_seconds": scoring.get("read_seconds"),
+        "embedding_seconds": embed,
+        "overhead_seconds": round(overhead, 3),
+        "overhead_fraction": round(overhead / r["seconds"], 3),
+        "flow_seconds": t.get("flow_seconds"),
+        "steps": t,
+        "scoring": scoring,
+        "n_labeled": summary.get("n_labeled"),
+    }
+
+
+@contextlib.contextmanager
+def prefect_server(home: Path, env: dict[str, str]):
+    """A ``prefect server start`` on loopback for the block (the production setup: no
+    temporary server per command); yields the environment that points at it."""
+    import socket
+    import urllib.request
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server_env = {**env, "PREFECT_HOME": str(home)}
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "prefect",
+            "server",
+            "start",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=server_env,
+    )
+    url = f"http://127.0.0.1:{port}/api"
+    try:
+        deadline = time.monotonic() + 180
+        while True:
+            try:
+                urllib.request.urlopen(f"{url}/health", timeout=2)
+                break
+            except OSError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("the Prefect server did not start") from None
+                time.sleep(0.5)
+        yield {**server_env, "PREFECT_API_URL": url}
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def status(ws: Path, env: dict[str, str], repeats: int) -> dict[str, Any]:
+    cmd = [sys.executable, "-c", "from flows.cli import main; main()", "status", str(ws)]
+    return median_run(cmd, repeats, env=env)
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--items", type=int, default=1_000_000)
+    ap.add_argument("--eval", type=int, default=2000)
+    ap.add_argument("--labels", type=int, default=1000, help="labels imported before training")
+    ap.add_argument("--aged", type=int, default=1000, help="label files and iterations to age")
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--workdir", type=Path, default=None, help="keep the workspaces here")
+    ap.add_argument("--out", type=Path, default=RESULTS)
+    ap.add_argument("--seed", type=int, default=0)
+    args = ap.parse_args(argv)
+
+    tmp = None
+    if args.workdir is None:
+        tmp = tempfile.TemporaryDirectory(prefix="alflow-scale-")
+        args.workdir = Path(tmp.name)
+    root = args.workdir
+    root.mkdir(parents=True, exist_ok=True)
+    src, ws, fresh = root / "src", root / "ws", root / "ws-fresh"
+    for p in (src, ws, fresh, root / "prefect"):
+        shutil.rmtree(p, ignore_errors=True)
+    src.mkdir()
+    env = {**os.environ, "PREFECT_HOME": str(root / "prefect"), "HF_HUB_OFFLINE": "1"}
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH", "")]))
+    out: dict[str, Any] = {
+        "benchmark": "scale",
+        "items": args.items,
+        "eval_items": args.eval,
+        "machine": f"{platform.machine()}, {os.cpu_count()} cpus",
+        "load_before": load(),
+    }
+
+    def step(name: str, value: Any) -> Any:
+        out[name] = value
+        print(f"{name}: {json.dumps(value, default=str)[:300]}", flush=True)
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(out, indent=2, default=str) + "\n")  # partial results
+        return value
+
+    step(
+        "bare_import",
+        median_run(
+            [sys.executable, "-c", "import pandas, duckdb, pyarrow.parquet"], args.repeats, env
+        ),
+    )
+    step("sources", write_sources(src, args.items, args.eval, args.seed))
+    alflow("init", str(ws), "--labels", ",".join(LABELS), env=env)
+    from al_core.storage import Workspace
+
+    w = Workspace.open(ws)
+    w.config.active_learning.max_iterations = 10**9  # the aged workspace must not stop
+    w.config.active_learning.min_new_labels = 1
+    w.save_config()
+    ingest = alflow("ingest", str(ws), str(src / "pool.parquet"), "--json", env=env)
+    step("ingest", {k: ingest[k] for k in ("seconds", "peak_rss_mb")})
+    alflow(
+        "ingest",
+        str(ws),
+        str(src / "eval.parquet"),
+        "--role",
+        "eval",
+        "--label-column",
+        "label",
+        env=env,
+    )
+    step("embeddings", write_embeddings(ws, src / "gold.parquet", args.seed))
+
+    import pandas as pd
+
+    gold = pd.read_parquet(src / "gold.parquet").iloc[: args.items]
+    gold.sample(args.labels, random_state=args.seed).to_csv(src / "labels.csv", index=False)
+    step(
+        "import_labels",
+        {
+            k: alflow("import-labels", str(ws), str(src / "labels.csv"), env=env)[k]
+            for k in ("seconds", "peak_rss_mb")
+        },
+    )
+    step("iterate_first", iterate(ws, env))
+    step("status_fresh_start", status(ws, env, args.repeats))
+    with prefect_server(root / "prefect-server", env) as server_env:
+        step("iterate_with_server", iterate(ws, server_env))
+
+    copy_workspace(ws, fresh)
+    step("aging", age(ws, src / "gold.parquet", args.aged, one_transaction=False))
+    step("aging_fresh_copy", age(fresh, src / "gold.parquet", args.aged, one_transaction=True))
+    step("status_aged", status(ws, env, args.repeats))
+    step("status_fresh", status(fresh, env, args.repeats))
+    step("iterate_aged", iterate(ws, env))
+    step("iterate_fresh", iterate(fresh, env))
+    out["load_after"] = load()
+
+    bare = out["bare_import"]["seconds"]
+    it = out["iterate_first"]
+    targets = [
+        ("status_vs_bare_import", out["status_fresh_start"]["seconds"] / bare, 2.0),
+        ("status_seconds", out["status_fresh_start"]["seconds"], 2.0),
+        ("import_1000_labels_seconds", out["import_labels"]["seconds"], 5.0),
+        ("ingest_seconds", out["ingest"]["seconds"], 300.0),
+        ("iteration_overhead_fraction", it["overhead_fraction"], 0.10),
+        ("iteration_overhead_seconds", it["overhead_seconds"], 30.0),
+        (
+            "iteration_overhead_fraction_prefect_server",
+            out["iterate_with_server"]["overhead_fraction"],
+            0.10,
+        ),
+        ("iteration_peak_rss_gb", it["peak_rss_mb"] / 1024, 4.0),
+        (
+            "aged_vs_fresh_status",
+            out["status_aged"]["seconds"] / out["status_fresh"]["seconds"],
+            1.5,
+        ),
+        (
+            "aged_vs_fresh_iterate",
+            out["iterate_aged"]["seconds"] / out["iterate_fresh"]["seconds"],
+            1.5,
+        ),
+    ]
+    out["targets"] = [
+        {"target": name, "measured": round(value, 3), "limit": limit, "met": value < limit}
+        for name, value, limit in targets
+    ]
+    print("\n{:<30} {:>10} {:>8}  met".format("target", "measured", "limit"))
+    for t in out["targets"]:
+        print(f"{t['target']:<30} {t['measured']:>10} {t['limit']:>8}  {t['met']}")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(out, indent=2, default=str) + "\n")
+    if tmp is not None:
+        tmp.cleanup()
+    return out
+
+
+if __name__ == "__main__":
+    main()

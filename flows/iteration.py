@@ -181,6 +181,7 @@ def _select(
     info = {
         "partitions": len(parts),
         "rows": int(sum(p["rows"] for p in parts)),
+        "pids": sorted({p["pid"] for p in parts}),
         "read_seconds": round(sum(p["read_seconds"] for p in parts), 3),
         "compute_seconds": round(sum(p["compute_seconds"] for p in parts), 3),
     }

@@ -25,6 +25,7 @@ others keep the whole-pool path.
 
 from __future__ import annotations
 
+import os
 import time
 from typing import Any
 
@@ -172,6 +173,7 @@ def score_partition(
         "scores": scores,
         "predicted": predicted,
         "rows": len(scores),
+        "pid": os.getpid(),  # where it ran (a thread here, or a Dask worker process)
         "read_seconds": read - started,
         "compute_seconds": done - read,
     }
