@@ -336,13 +336,16 @@ class Workspace:
             meta = delta.commit_metadata(tx, seq, "compact", todo, summary)
             versions = dict(snapshot.versions)
             removed: dict[str, int] = {}
-            for table in todo:
+            for k, table in enumerate(todo):
                 dt = self._latest_handle(table)
                 metrics = dt.optimize.compact(
                     commit_properties=CommitProperties(custom_metadata=meta)
                 )
                 versions[table] = dt.version()
                 removed[table] = int(metrics.get("numFilesRemoved", 0))
+                if k == 0:
+                    crashpoint("compact-part")
+            crashpoint("compacted")
             self._set_snapshot(self._log.record(tx, seq, "compact", versions, summary))
             return removed
 
