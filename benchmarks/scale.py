@@ -370,7 +370,12 @@ def copy_workspace(src: Path, dst: Path) -> None:
 
 def iterate(ws: Path, env: dict[str, str]) -> dict[str, Any]:
     r = alflow("iterate", str(ws), "--json", env=env)
-    summary = json.loads(r["stdout"])
+    text = r["stdout"]
+    start = text.find("{\n") if not text.startswith("{") else 0
+    try:
+        summary = json.JSONDecoder().raw_decode(text[max(start, 0) :])[0]
+    except json.JSONDecodeError:
+        raise RuntimeError(f"alflow iterate printed no JSON summary:\n{text[:2000]}") from None
     t = summary.get("timings", {})
     scoring = summary.get("scoring", {})
     embedding = summary.get("embedding", {}) or {}

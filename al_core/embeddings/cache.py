@@ -165,6 +165,8 @@ class EmbeddingCache:
         columns = ["content_hash", "vector"]
         if wanted is None:
             table = vector_files.read_row_groups(dt, [(u, g) for u, g, _ in groups], columns)
+        elif (table := vector_files.read_matching(dt, wanted)) is not None:
+            pass  # a local table: DuckDB reads the matching rows' vectors only
         else:
             # The hash column first (cheap), then the vectors of the row groups with a hit.
             hashes = vector_files.read_row_groups(

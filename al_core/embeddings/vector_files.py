@@ -54,6 +54,8 @@ def decode(column: pa.ChunkedArray | pa.Array, dim: int | None) -> np.ndarray:
     parts = [_decode_chunk(c, dim) for c in chunks if len(c)]
     if not parts:
         return np.zeros((0, dim or 0), dtype=np.float32)
+    if len(parts) == 1:
+        return parts[0]  # a read-only view of the Arrow buffer: no copy
     width = parts[0].shape[1]
     if any(p.shape[1] != width for p in parts):
         raise ValueError(f"stores {sorted({p.shape[1] for p in parts})[-1]}-d vectors")
@@ -125,7 +127,11 @@ def read_row_groups(dt: Any, groups: list[tuple[str, int]] | None, columns: list
         for uri, ids in wanted.items():
             if uri not in known:
                 raise FileNotFoundError(f"{uri} is not a file of this version of the table")
-            tables.append(pq.ParquetFile(uri).read_row_groups(ids, columns=columns))
+            # One thread: partitions already run side by side, and on 2 busy cores pyarrow's
+            # threads made a read 2-3x slower.
+            tables.append(
+                pq.ParquetFile(uri).read_row_groups(ids, columns=columns, use_threads=False)
+            )
     else:
         ds = dt.to_pyarrow_dataset()
         fragments = {f.path: f for f in ds.get_fragments()}
@@ -138,6 +144,34 @@ def read_row_groups(dt: Any, groups: list[tuple[str, int]] | None, columns: list
         schema = pa.schema(dt.schema())
         return pa.schema([schema.field(c) for c in columns]).empty_table()
     return pa.concat_tables(tables, promote_options="permissive")
+
+
+def read_matching(dt: Any, wanted: pa.Array) -> pa.Table | None:
+    """content_hash and vector of the rows whose hash is in ``wanted``, for a table on the
+    local disk (None otherwise).
+
+    DuckDB decodes the vector of the matching rows only (late materialisation): 1,000 random
+    hashes out of a million took 2.2 s here against 7.4 s reading whole row groups.
+    """
+    import duckdb
+
+    files = _local_files(dt)
+    if files is None:
+        return None
+    if not files:
+        return pa.table(
+            {"content_hash": pa.array([], pa.string()), "vector": pa.array([], pa.binary())}
+        )
+    con = duckdb.connect()
+    try:
+        con.register("_wanted", pa.table({"h": wanted}))
+        return con.sql(
+            "SELECT content_hash, vector FROM read_parquet($files) "
+            "WHERE content_hash IN (SELECT h FROM _wanted)",
+            params={"files": files},
+        ).to_arrow_table()
+    finally:
+        con.close()
 
 
 def _local_files(dt: Any) -> list[str] | None:
