@@ -448,6 +448,18 @@ def prefect_server(home: Path, env: dict[str, str]):
             proc.kill()
 
 
+def status_work(ws: Path, env: dict[str, str]) -> dict[str, float]:
+    """``alflow status``'s imports and its own work, timed inside one fresh process."""
+    code = (
+        "import time, json; t0 = time.perf_counter()\n"
+        "import flows.cli; from al_core.pipeline import pipeline_status\n"
+        "from al_core.storage import Workspace\n"
+        f"t1 = time.perf_counter(); pipeline_status(Workspace.open({str(ws)!r})); t2 = time.perf_counter()\n"
+        "print(json.dumps({'import_seconds': t1 - t0, 'work_seconds': t2 - t1}))"
+    )
+    return json.loads(run([sys.executable, "-c", code], env=env)["stdout"])
+
+
 def status(ws: Path, env: dict[str, str], repeats: int) -> dict[str, Any]:
     cmd = [sys.executable, "-c", "from flows.cli import main; main()", "status", str(ws)]
     return median_run(cmd, repeats, env=env)
@@ -505,6 +517,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     w = Workspace.open(ws)
     w.config.active_learning.max_iterations = 10**9  # the aged workspace must not stop
     w.config.active_learning.min_new_labels = 1
+    # kappa-average would stop a loop whose labels never change; every iterate must query.
+    w.config.active_learning.stopping = ["max-iterations"]
     w.save_config()
     ingest = alflow("ingest", str(ws), str(src / "pool.parquet"), "--json", env=env)
     step("ingest", {k: ingest[k] for k in ("seconds", "peak_rss_mb")})
@@ -533,6 +547,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     )
     step("iterate_first", iterate(ws, env))
     step("status_fresh_start", status(ws, env, args.repeats))
+    step("status_work", status_work(ws, env))
     with prefect_server(root / "prefect-server", env) as server_env:
         step("iterate_with_server", iterate(ws, server_env))
 
