@@ -44,21 +44,27 @@ def iterate(
     ] = False,
 ) -> None:
     """Run one active-learning iteration as a Prefect flow (import, train, query, export)."""
-    from al_core.pipeline import resolve_settings
-    from al_core.storage import Workspace
+    from flows.runners import start_api_early
 
-    # Fail fast on a bad workspace or name, before Prefect starts.
-    resolve_settings(
-        Workspace.open(workspace),
-        strategy=strategy,
-        classifier=classifier,
-        embedder=embedder,
-        batch_size=batch_size,
-        min_new_labels=min_new_labels,
-    )
-    if not as_json:
-        err.print("starting the Prefect flow alflow-iteration ...", highlight=False)
-    from flows.iteration import run_iteration
+    api = start_api_early()  # overlaps the checks and imports below
+    try:
+        from al_core.pipeline import resolve_settings
+        from al_core.storage import Workspace
+
+        # Fail fast on a bad workspace or name (the temporary server is then stopped at exit).
+        resolve_settings(
+            Workspace.open(workspace),
+            strategy=strategy,
+            classifier=classifier,
+            embedder=embedder,
+            batch_size=batch_size,
+            min_new_labels=min_new_labels,
+        )
+        if not as_json:
+            err.print("starting the Prefect flow alflow-iteration ...", highlight=False)
+        from flows.iteration import run_iteration
+    finally:
+        api.join()
 
     summary = run_iteration(
         str(workspace),

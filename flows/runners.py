@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -46,6 +47,21 @@ def prefect_api_url() -> str:
     server = SubprocessASGIServer()
     server.start()
     return server.api_url
+
+
+def start_api_early() -> threading.Thread:
+    """Start Prefect's temporary server (when no ``PREFECT_API_URL`` is set) in a thread, so
+    its start-up (a separate process: several seconds, more on a busy machine) overlaps the
+    command's own imports and checks; join the thread before the flow runs."""
+
+    def start() -> None:
+        with contextlib.suppress(Exception):  # the flow's own start reports any failure
+            prefect_api_url()
+
+    thread = threading.Thread(target=start, name="prefect-api-start", daemon=True)
+    if not os.environ.get("PREFECT_API_URL"):
+        thread.start()
+    return thread
 
 
 @contextlib.contextmanager
