@@ -101,9 +101,9 @@ def train_model(
     items = labelled_items(ws)
     if items.empty:
         raise ValueError("there are no labelled items to train on")
-    emb = make_embedder(embedder)
-    if not emb.cacheable:  # fitted on all texts (unsupervised), labelled or not
-        emb.fit(ws.query("SELECT text FROM pool ORDER BY id").text.tolist())
+    from al_core.pipeline.fitted import fitted_embedder
+
+    emb = fitted_embedder(ws, embedder)  # fitted on all pool texts once per pool version
     X = item_features(ws, emb, items)
     y = encode_targets(label_set, items["labels"])
     started = time.perf_counter()
