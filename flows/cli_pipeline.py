@@ -64,7 +64,8 @@ def iterate(
             err.print("starting the Prefect flow alflow-iteration ...", highlight=False)
         from flows.iteration import run_iteration
     finally:
-        api.join()
+        if api is not None:
+            api.join()
 
     summary = run_iteration(
         str(workspace),

@@ -49,18 +49,20 @@ def prefect_api_url() -> str:
     return server.api_url
 
 
-def start_api_early() -> threading.Thread:
+def start_api_early() -> threading.Thread | None:
     """Start Prefect's temporary server (when no ``PREFECT_API_URL`` is set) in a thread, so
     its start-up (a separate process: several seconds, more on a busy machine) overlaps the
-    command's own imports and checks; join the thread before the flow runs."""
+    command's own imports and checks; join the thread (None: nothing started) before the
+    flow runs."""
 
     def start() -> None:
         with contextlib.suppress(Exception):  # the flow's own start reports any failure
             prefect_api_url()
 
+    if os.environ.get("PREFECT_API_URL"):
+        return None  # a server is configured: nothing to start
     thread = threading.Thread(target=start, name="prefect-api-start", daemon=True)
-    if not os.environ.get("PREFECT_API_URL"):
-        thread.start()
+    thread.start()
     return thread
 
 
