@@ -369,7 +369,9 @@ def copy_workspace(src: Path, dst: Path) -> None:
 
 
 def iterate(ws: Path, env: dict[str, str]) -> dict[str, Any]:
-    r = alflow("iterate", str(ws), "--json", env=env)
+    # --force: retrain even when no label arrived since the last run (the runs compared here
+    # must all train and query).
+    r = alflow("iterate", str(ws), "--json", "--force", env=env)
     text = r["stdout"]
     start = text.find("{\n") if not text.startswith("{") else 0
     try:
