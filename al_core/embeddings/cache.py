@@ -241,10 +241,14 @@ class EmbeddingCache:
         return dt.version(), parts
 
     def read_partition(
-        self, model_id: str, version: int, row_groups: list[Any]
-    ) -> tuple[Any, np.ndarray]:
+        self, model_id: str, version: int, row_groups: list[Any], as_chunks: bool = False
+    ) -> tuple[Any, Any]:
         """``(hashes, matrix)`` of the rows in ``row_groups`` of table version ``version`` (a
-        partition of :meth:`plan_partitions`)."""
+        partition of :meth:`plan_partitions`).
+
+        ``as_chunks``: a list of matrices (consecutive rows), each a view of what was read,
+        instead of one matrix (which costs a copy of the partition).
+        """
         from al_core.storage.delta import open_table
 
         dt = open_table(
@@ -253,7 +257,13 @@ class EmbeddingCache:
         groups = [(str(u), int(g)) for u, g in row_groups]
         table = vector_files.read_row_groups(dt, groups, ["content_hash", "vector"])
         hashes = table.column("content_hash").combine_chunks()
-        return hashes, self._matrix(model_id, table, self.dimension(model_id))
+        dim = self.dimension(model_id)
+        if as_chunks:
+            import pyarrow as pa
+
+            vectors = table.column("vector").chunks
+            return hashes, [self._matrix(model_id, pa.table({"vector": c}), dim) for c in vectors]
+        return hashes, self._matrix(model_id, table, dim)
 
     def count(self, model_id: str) -> int:
         """Number of distinct texts cached for ``model_id``."""

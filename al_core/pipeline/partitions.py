@@ -154,7 +154,9 @@ def score_partition(
     ws = Workspace.open(workspace)
     model = load_model(model_path)
     if spec["kind"] == "cache":
-        keys, X = cache_of(ws).read_partition(spec["model_id"], spec["version"], spec["groups"])
+        keys, chunks = cache_of(ws).read_partition(
+            spec["model_id"], spec["version"], spec["groups"], as_chunks=True
+        )
     else:
         snapshot = Snapshot(seq=spec["seq"], versions=dict(spec["versions"]))
         with ws.reading(snapshot) as con:
@@ -164,9 +166,12 @@ def score_partition(
                 [int(spec["modulus"]), int(spec["part"])],
             ).df()
         keys = pa.array(items["id"].tolist(), pa.string())
-        X = item_features(ws, model.embedder, items)
+        chunks = [item_features(ws, model.embedder, items)]
     read = time.perf_counter()
-    scores, predicted = score_rows(model.classifier, make_strategy(strategy_name), X)
+    strategy = make_strategy(strategy_name)
+    scored = [score_rows(model.classifier, strategy, X) for X in chunks]
+    scores = np.concatenate([s for s, _ in scored]) if scored else np.empty(0)
+    predicted = np.concatenate([p for _, p in scored]) if scored else np.empty(0, np.int64)
     done = time.perf_counter()
     return {
         "keys": keys,
@@ -180,24 +185,34 @@ def score_partition(
 
 
 def score_rows(clf: Any, strategy: Any, X: Any) -> tuple[np.ndarray, np.ndarray]:
-    """The strategy's score and the classifier's predicted class of every row of ``X``."""
+    """The strategy's score and the classifier's predicted class of every row of ``X``.
+
+    In chunks of the strategy's ``chunk_size`` rows (slices, not copies), with one BLAS
+    thread: partitions run side by side already (scoring 135k x 384 rows took 0.20 s so
+    against 0.30-0.36 s with two BLAS threads here).
+    """
     from al_core.classifiers.base import Classifier
+    from al_core.device import single_thread_blas
     from al_core.features import num_rows
-    from al_core.query.base import predict_proba_chunked
 
     n = num_rows(X)
-    rows = np.arange(n)
-    proba = predict_proba_chunked(clf, X, rows, getattr(strategy, "chunk_size", 8192))
     if n == 0:
         return np.empty(0, dtype=np.float64), np.empty(0, dtype=np.int64)
-    if proba.ndim != 2 or proba.shape[0] != n or not np.all(np.isfinite(proba)):
-        raise ValueError(f"{strategy.name}: predict_proba returned bad probabilities")
-    scores = np.asarray(strategy.score_proba(proba), dtype=np.float64)
-    if type(clf).predict is Classifier.predict:  # the default: the most probable class
-        predicted = proba.argmax(axis=1)
-    else:
-        predicted = np.asarray(clf.predict(X))
-    return scores, predicted
+    step = int(getattr(strategy, "chunk_size", 8192))
+    default_predict = type(clf).predict is Classifier.predict
+    scores, predicted = [], []
+    with single_thread_blas():
+        for start in range(0, n, step):
+            part = X[start : start + step]
+            proba = np.asarray(clf.predict_proba(part), dtype=np.float64)
+            if proba.ndim != 2 or proba.shape[0] != num_rows(part):
+                raise ValueError(f"{strategy.name}: predict_proba returned shape {proba.shape}")
+            if not np.all(np.isfinite(proba)):
+                raise ValueError(f"{strategy.name}: predict_proba returned non-finite values")
+            scores.append(np.asarray(strategy.score_proba(proba), dtype=np.float64))
+            # The default predict is the most probable class; others are asked.
+            predicted.append(proba.argmax(axis=1) if default_predict else clf.predict(part))
+    return np.concatenate(scores), np.concatenate(predicted).astype(np.int64)
 
 
 def gather_scores(
