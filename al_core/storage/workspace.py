@@ -398,7 +398,9 @@ class Workspace:
             return None
         key = (table, version)
         if key not in self._files:
-            dt = delta.open_table(self.table_uri(table), version)
+            dt = self._handles.get(table)  # the writer's handle, opened on repair
+            if dt is None or dt.version() != version:
+                dt = delta.open_table(self.table_uri(table), version)
             files = [u[len("file://") :] if u.startswith("file://") else u for u in dt.file_uris()]
             ok = all(f.startswith("/") and not set(f) & set("*?[]{}") for f in files)
             self._files[key] = files if ok else None
