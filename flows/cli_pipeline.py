@@ -32,34 +32,50 @@ def iterate(
     force: Annotated[
         bool, typer.Option("--force", help="Retrain even with few new labels or after a stop.")
     ] = False,
+    dask: Annotated[
+        str | None,
+        typer.Option(
+            help="Run embedding and scoring on a Dask cluster: its scheduler address "
+            "(tcp://host:8786) or 'local' (default: the workspace's dask_address; none: threads)."
+        ),
+    ] = None,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the iteration summary as JSON.")
     ] = False,
 ) -> None:
     """Run one active-learning iteration as a Prefect flow (import, train, query, export)."""
-    from al_core.pipeline import resolve_settings
-    from al_core.storage import Workspace
+    from flows.runners import start_api_early
 
-    # Fail fast on a bad workspace or name, or a run already in progress, before Prefect
-    # starts (a failed flow would print Prefect's traceback before our one-line error). The
-    # lock is released again at once; the flow takes it for the whole run and checks again.
-    ws = Workspace.open(workspace)
-    resolve_settings(
-        ws,
-        strategy=strategy,
-        classifier=classifier,
-        embedder=embedder,
-        batch_size=batch_size,
-        min_new_labels=min_new_labels,
-    )
-    with ws.run_lock():
-        pass
-    if not as_json:
-        err.print("starting the Prefect flow alflow-iteration ...", highlight=False)
-    from flows.iteration import iteration_flow
+    api = start_api_early()  # overlaps the checks and imports below
+    try:
+        from al_core.pipeline import resolve_settings
+        from al_core.storage import Workspace
 
-    summary = iteration_flow(
+        # Fail fast on a bad workspace or name, or a run already in progress, before the flow
+        # starts (a failed flow would print Prefect's traceback before our one-line error; the
+        # temporary server is then stopped at exit). The run lock is released again at once;
+        # the flow takes it for the whole run and checks again.
+        ws = Workspace.open(workspace)
+        resolve_settings(
+            ws,
+            strategy=strategy,
+            classifier=classifier,
+            embedder=embedder,
+            batch_size=batch_size,
+            min_new_labels=min_new_labels,
+        )
+        with ws.run_lock():
+            pass
+        if not as_json:
+            err.print("starting the Prefect flow alflow-iteration ...", highlight=False)
+        from flows.iteration import run_iteration
+    finally:
+        if api is not None:
+            api.join()
+
+    summary = run_iteration(
         str(workspace),
+        dask_address=dask,
         strategy=strategy,
         classifier=classifier,
         embedder=embedder,

@@ -10,28 +10,51 @@ neither duplicates nor loses anything (see ``al_core/pipeline/``).
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import json
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
-from prefect import flow, get_run_logger
+from prefect import flow, get_run_logger, unmapped
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
+from prefect.task_runners import ThreadPoolTaskRunner
 
 from al_core.pipeline import resolve_settings
+from al_core.pipeline.partitions import summarize_embedding
+from al_core.query.uncertainty import ProbabilityScoreStrategy
+from al_core.registry import make_strategy
 from al_core.storage import Workspace, utcnow
+from flows.runners import LOCAL_THREADS, task_runner
 from tasks import (
     check_stop,
-    embed_pool,
+    embed_partition,
     evaluate,
     export_batch,
     import_labels,
     plan,
+    plan_embedding,
+    plan_scoring,
     record,
+    score_partition,
     select,
     train,
 )
 
 
-@flow(name="alflow-iteration", log_prints=False)
+def run_iteration(workspace: str, dask_address: str | None = None, **options: Any) -> dict:
+    """Run :func:`iteration_flow` with the task runner of ``dask_address`` (default: the
+    workspace's ``dask_address`` setting; None there too: local threads)."""
+    if dask_address is None:
+        dask_address = Workspace.open(workspace).config.active_learning.dask_address
+    with task_runner(dask_address) as runner:
+        return iteration_flow.with_options(task_runner=runner)(workspace, **options)
+
+
+@flow(name="alflow-iteration", log_prints=False, task_runner=ThreadPoolTaskRunner(LOCAL_THREADS))
 def iteration_flow(
     workspace: str,
     strategy: str | None = None,
@@ -42,6 +65,7 @@ def iteration_flow(
     force: bool = False,
 ) -> dict[str, Any]:
     """Run one iteration on ``workspace``; arguments override the workspace's settings."""
+    t0 = time.perf_counter()
     log = get_run_logger()
     ws = Workspace.open(workspace)
     workspace = ws.uri  # absolute: tasks may run in another working directory
@@ -55,52 +79,113 @@ def iteration_flow(
         min_new_labels=min_new_labels,
     )
     cfg = dataclasses.asdict(settings)
+    timings: dict[str, float] = {}
     with ws.run_lock():
-        imported = import_labels(workspace)
-        p = plan(workspace, cfg, force=force)
+        with _timed(timings, "import_labels"):
+            imported = import_labels(workspace)
+        with _timed(timings, "plan"):
+            p = plan(workspace, cfg, force=force)
         log.info("iteration %d: %s", p.iteration, p.message)
         outcome: dict[str, Any] = {}
         if p.mode == "skip":
             result = record(workspace, p, cfg, started, status="skipped")
         elif p.mode == "initial":
-            selection = select(workspace, p.iteration, None, cfg)
-            outcome["batch"] = export_batch(workspace, p.iteration, selection)
-            result = record(workspace, p, cfg, started, status="initial", selection_path=selection)
-        else:
-            outcome["embedding"] = embed_pool(workspace, settings.embedder)
-            model = train(workspace, p.iteration, cfg)
-            metrics = evaluate(workspace, model)
-            stopping = check_stop(workspace, p.iteration, model, cfg)
-            if any(r["stop"] for r in stopping):
-                result = record(
-                    workspace,
-                    p,
-                    cfg,
-                    started,
-                    status="stopped",
-                    metrics=metrics,
-                    stopping_rows=stopping,
-                    model_path=model,
-                )
-            else:
-                selection = select(workspace, p.iteration, model, cfg)
+            with _timed(timings, "select"):
+                selection = select(workspace, p.iteration, None, cfg)
+            with _timed(timings, "export"):
                 outcome["batch"] = export_batch(workspace, p.iteration, selection)
+            with _timed(timings, "record"):
                 result = record(
-                    workspace,
-                    p,
-                    cfg,
-                    started,
-                    status="completed",
-                    metrics=metrics,
-                    stopping_rows=stopping,
-                    selection_path=selection,
-                    model_path=model,
+                    workspace, p, cfg, started, status="initial", selection_path=selection
                 )
+        else:
+            with _timed(timings, "embed"):
+                outcome["embedding"] = _embed(workspace, settings.embedder)
+            with _timed(timings, "train"):
+                model = train(workspace, p.iteration, cfg)
+            with _timed(timings, "evaluate"):
+                metrics = evaluate(workspace, model)
+            with _timed(timings, "stopping"):
+                stopping = check_stop(workspace, p.iteration, model, cfg)
+            if any(r["stop"] for r in stopping):
+                with _timed(timings, "record"):
+                    result = record(
+                        workspace,
+                        p,
+                        cfg,
+                        started,
+                        status="stopped",
+                        metrics=metrics,
+                        stopping_rows=stopping,
+                        model_path=model,
+                    )
+            else:
+                with _timed(timings, "select"):
+                    selection, outcome["scoring"] = _select(workspace, p.iteration, model, cfg)
+                with _timed(timings, "export"):
+                    outcome["batch"] = export_batch(workspace, p.iteration, selection)
+                with _timed(timings, "record"):
+                    result = record(
+                        workspace,
+                        p,
+                        cfg,
+                        started,
+                        status="completed",
+                        metrics=metrics,
+                        stopping_rows=stopping,
+                        selection_path=selection,
+                        model_path=model,
+                    )
             outcome["metrics"] = metrics
             outcome["stopping"] = stopping
+            meta = json.loads((Path(model).parent / "meta.json").read_text())
+            timings["fit_seconds"] = float(meta.get("train_seconds", 0.0))
+    timings["flow_seconds"] = time.perf_counter() - t0
+    outcome["timings"] = {k: round(v, 3) for k, v in timings.items()}
     summary = {**result, **outcome, "imported": imported, "plan": p.to_dict()}
     _publish(summary)
     return summary
+
+
+@contextlib.contextmanager
+def _timed(timings: dict[str, float], step: str) -> Iterator[None]:
+    started = time.perf_counter()
+    try:
+        yield
+    finally:
+        timings[step] = time.perf_counter() - started
+
+
+def _embed(workspace: str, embedder: str) -> dict[str, Any]:
+    """Embed the texts the cache lacks, mapped over partitions on the flow's task runner."""
+    started = time.perf_counter()
+    specs = plan_embedding(workspace, embedder)
+    # A progress bar when a person is watching and one partition runs here.
+    progress = sys.stderr.isatty() and len(specs) == 1
+    futures = embed_partition.map(unmapped(workspace), specs, unmapped(progress))
+    results = [f.result() for f in futures]
+    return summarize_embedding(embedder, results, time.perf_counter() - started)
+
+
+def _select(
+    workspace: str, iteration: int, model: str, cfg: dict[str, Any]
+) -> tuple[str, dict[str, Any]]:
+    """Score the pool mapped over partitions (when the strategy allows), then select."""
+    if not isinstance(make_strategy(cfg["strategy"]), ProbabilityScoreStrategy):
+        return select(workspace, iteration, model, cfg), {"partitions": 0}
+    specs = plan_scoring(workspace, model, cfg["partition_rows"])
+    futures = score_partition.map(
+        unmapped(workspace), unmapped(model), unmapped(cfg["strategy"]), specs
+    )
+    parts = [f.result() for f in futures]
+    info = {
+        "partitions": len(parts),
+        "rows": int(sum(p["rows"] for p in parts)),
+        "pids": sorted({p["pid"] for p in parts}),
+        "read_seconds": round(sum(p["read_seconds"] for p in parts), 3),
+        "compute_seconds": round(sum(p["compute_seconds"] for p in parts), 3),
+    }
+    return select(workspace, iteration, model, cfg, scores=parts), info
 
 
 def _publish(summary: dict[str, Any]) -> None:

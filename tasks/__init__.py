@@ -5,11 +5,11 @@ itself, and returns small JSON-able results or file paths. Tasks use ``NO_CACHE`
 are paths whose contents change, so Prefect's input hashing would be wrong and wasteful.
 """
 
-from tasks.embed import embed_pool
 from tasks.evaluate import evaluate
 from tasks.export import export_batch
 from tasks.ingest import ingest
 from tasks.labels import import_labels
+from tasks.partitions import embed_partition, plan_embedding, plan_scoring, score_partition
 from tasks.plan import plan
 from tasks.query import select
 from tasks.record import record
@@ -18,13 +18,16 @@ from tasks.train import train
 
 __all__ = [
     "check_stop",
-    "embed_pool",
+    "embed_partition",
     "evaluate",
     "export_batch",
     "import_labels",
     "ingest",
     "plan",
+    "plan_embedding",
+    "plan_scoring",
     "record",
+    "score_partition",
     "select",
     "train",
 ]

@@ -4,11 +4,12 @@ Layout under ``root`` (the workspace passes its ``embeddings`` folder; a local f
 object-store prefix)::
 
     <root>/<model slug>/model.json     {"model_id", "dimension", "embedder"}
-    <root>/<model slug>/vectors/       a Delta table: content_hash, vector (list<float32>)
+    <root>/<model slug>/vectors/       a Delta table: content_hash, vector (float32 bytes)
 
-:meth:`EmbeddingCache.get_or_compute` reads only the rows whose hashes it needs (the Arrow
-dataset is filtered against the wanted hash set), embeds only the missing unique texts, and
-appends them in ONE Delta commit. A text is therefore embedded once per model, ever, across
+(the vector encoding and the fast reader are in :mod:`al_core.embeddings.vector_files`).
+:meth:`EmbeddingCache.get_or_compute` reads the hash column, then the vectors of only the row
+groups holding a wanted hash, embeds only the missing unique texts, and appends them in ONE
+Delta commit. A text is therefore embedded once per model, ever, across
 processes and cache instances. Two processes that embed the same new text at the same moment
 may both append it (Delta retries the second commit); readers tolerate such duplicates (they
 hold the same vector) and :meth:`EmbeddingCache.compact` removes them. The model slug is the
@@ -26,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from al_core.embeddings import vector_files
 from al_core.embeddings.base import Embedder
 from al_core.embeddings.tfidf import as_text_list
 from al_core.hashing import content_hashes as _hash_texts
@@ -159,24 +161,109 @@ class EmbeddingCache:
         dt = self._table(model_id)
         if dt is None or (wanted is not None and len(wanted) == 0):
             return pa.array([], pa.string()), np.zeros((0, dim or 0), dtype=np.float32)
-        ds = dt.to_pyarrow_dataset()
-        flt = None if wanted is None else pc.field("content_hash").isin(wanted)
-        table = ds.to_table(columns=["content_hash", "vector"], filter=flt)
+        groups = vector_files.row_groups(dt)
+        columns = ["content_hash", "vector"]
+        if wanted is None:
+            table = vector_files.read_row_groups(dt, [(u, g) for u, g, _ in groups], columns)
+        elif (table := vector_files.read_matching(dt, wanted)) is not None:
+            pass  # a local table: DuckDB reads the matching rows' vectors only
+        else:
+            # The hash column first (cheap), then the vectors of the row groups with a hit.
+            hashes = vector_files.read_row_groups(
+                dt, [(u, g) for u, g, _ in groups], ["content_hash"]
+            ).column(0)
+            hit = pc.is_in(hashes, value_set=wanted).to_numpy(zero_copy_only=False)
+            bounds = np.cumsum([0] + [n for _, _, n in groups])
+            needed = [
+                (u, g) for k, (u, g, _) in enumerate(groups) if hit[bounds[k] : bounds[k + 1]].any()
+            ]
+            table = vector_files.read_row_groups(dt, needed, columns)
+            table = table.filter(pc.is_in(table.column("content_hash"), value_set=wanted))
+        return table.column("content_hash").combine_chunks(), self._matrix(model_id, table, dim)
+
+    def _matrix(self, model_id: str, table: Any, dim: int | None) -> np.ndarray:
+        """The ``vector`` column of ``table`` as an ``(n, dim)`` float32 matrix."""
+        try:
+            return vector_files.decode(table.column("vector"), dim)
+        except ValueError as exc:
+            raise DimensionMismatchError(
+                f"{self.table_uri(model_id)} {exc} but model {model_id!r} is {dim}-d in this cache"
+            ) from None
+
+    def _hashes(self, dt: Any) -> Any:
+        """Every stored hash of the open table ``dt`` (the hash column only)."""
+        groups = [(u, g) for u, g, _ in vector_files.row_groups(dt)]
+        return vector_files.read_row_groups(dt, groups, ["content_hash"]).column(0)
+
+    def missing(self, model_id: str, hashes: Any) -> Any:
+        """The distinct ``hashes`` (an Arrow string array or a list) with no stored vector.
+
+        Reads only the hash column, so checking a million items costs a fraction of reading
+        their vectors.
+        """
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        wanted = pc.unique(
+            hashes if isinstance(hashes, pa.Array) else pa.array(hashes, pa.string())
+        )
+        dt = self._table(model_id)
+        if dt is None or len(wanted) == 0:
+            return wanted
+        stored = self._hashes(dt).combine_chunks()
+        return wanted.filter(pc.invert(pc.is_in(wanted, value_set=stored)))
+
+    # -- partitions ----------------------------------------------------------------------------
+
+    def plan_partitions(self, model_id: str, rows: int) -> tuple[int | None, list[list[Any]]]:
+        """Split ``model_id``'s stored vectors into partitions of about ``rows`` rows.
+
+        Returns the table version the plan is for and, per partition, its Parquet row groups
+        as ``[file, row group id]`` pairs (JSON-able, so a partition can be sent to another
+        process). Every stored row is in exactly one partition.
+        """
+        if rows < 1:
+            raise ValueError(f"rows per partition must be at least 1, got {rows}")
+        dt = self._table(model_id)
+        if dt is None:
+            return None, []
+        parts: list[list[Any]] = []
+        current: list[Any] = []
+        n = 0
+        for uri, group, size in vector_files.row_groups(dt):
+            current.append([uri, group])
+            n += size
+            if n >= rows:
+                parts.append(current)
+                current, n = [], 0
+        if current:
+            parts.append(current)
+        return dt.version(), parts
+
+    def read_partition(
+        self, model_id: str, version: int, row_groups: list[Any], as_chunks: bool = False
+    ) -> tuple[Any, Any]:
+        """``(hashes, matrix)`` of the rows in ``row_groups`` of table version ``version`` (a
+        partition of :meth:`plan_partitions`).
+
+        ``as_chunks``: a list of matrices (consecutive rows), each a view of what was read,
+        instead of one matrix (which costs a copy of the partition).
+        """
+        from al_core.storage.delta import open_table
+
+        dt = open_table(
+            self.table_uri(model_id), version, storage_options=self.location.storage_options
+        )
+        groups = [(str(u), int(g)) for u, g in row_groups]
+        table = vector_files.read_row_groups(dt, groups, ["content_hash", "vector"])
         hashes = table.column("content_hash").combine_chunks()
-        vectors = table.column("vector").combine_chunks()
-        n = table.num_rows
-        if n and dim is not None:
-            lengths = pc.list_value_length(vectors)
-            bad = pc.not_equal(lengths, dim)
-            if pc.any(bad).as_py():
-                got = pc.filter(lengths, bad)[0].as_py()
-                raise DimensionMismatchError(
-                    f"{self.table_uri(model_id)} stores {got}-d vectors but model "
-                    f"{model_id!r} is {dim}-d in this cache"
-                )
-        flat = vectors.flatten().to_numpy(zero_copy_only=False)
-        dim = dim if dim is not None else (flat.size // n if n else 0)
-        return hashes, np.asarray(flat, dtype=np.float32).reshape(n, dim)
+        dim = self.dimension(model_id)
+        if as_chunks:
+            import pyarrow as pa
+
+            vectors = table.column("vector").chunks
+            return hashes, [self._matrix(model_id, pa.table({"vector": c}), dim) for c in vectors]
+        return hashes, self._matrix(model_id, table, dim)
 
     def count(self, model_id: str) -> int:
         """Number of distinct texts cached for ``model_id``."""
@@ -185,8 +272,7 @@ class EmbeddingCache:
         dt = self._table(model_id)
         if dt is None:
             return 0
-        column = dt.to_pyarrow_dataset().to_table(columns=["content_hash"]).column(0)
-        return len(pc.unique(column))
+        return len(pc.unique(self._hashes(dt)))
 
     # -- writing -------------------------------------------------------------------------------
 
@@ -198,7 +284,7 @@ class EmbeddingCache:
         Does not check for hashes already stored; :meth:`get_or_compute` only puts new ones.
         """
         import pyarrow as pa
-        from deltalake import WriterProperties, write_deltalake
+        from deltalake import write_deltalake
 
         hashes = list(hashes)
         vectors = np.ascontiguousarray(vectors, dtype=np.float32)
@@ -224,48 +310,47 @@ class EmbeddingCache:
                 f"{model_slug(model_id)}/{MODEL_FILE}",
                 {"model_id": model_id, "dimension": dim, "embedder": embedder},
             )
-        values = pa.array(vectors.reshape(-1), type=pa.float32())
-        offsets = pa.array(np.arange(0, (len(hashes) + 1) * dim, dim, dtype=np.int32))
-        table = pa.table(
-            {
-                "content_hash": pa.array(hashes, type=pa.string()),
-                "vector": pa.ListArray.from_arrays(offsets, values),
-            }
-        )
         dt = self._table(model_id)
+        if dt is not None and pa.types.is_list(pa.schema(dt.schema()).field("vector").type):
+            # A cache of the first format keeps its column type until compact() rewrites it.
+            values = pa.array(vectors.reshape(-1), type=pa.float32())
+            offsets = pa.array(np.arange(0, (len(hashes) + 1) * dim, dim, dtype=np.int32))
+            column = pa.ListArray.from_arrays(offsets, values)
+        else:
+            column = vector_files.encode(vectors)
+        table = pa.table({"content_hash": pa.array(hashes, type=pa.string()), "vector": column})
         write_deltalake(
             dt if dt is not None else self.table_uri(model_id),
             table,
             mode="append",
             storage_options=None if dt is not None else self.location.storage_options,
-            writer_properties=WriterProperties(compression="ZSTD"),
+            writer_properties=vector_files.writer_properties(),
         )
         dt = self._table(model_id)
         return dt.version()
 
     def compact(self, model_id: str) -> int | None:
-        """Rewrite ``model_id``'s vectors as one file, dropping duplicate hashes.
+        """Rewrite ``model_id``'s vectors as few large files, dropping duplicate hashes.
 
-        A Delta overwrite: readers of the previous version keep working; the old files stay
-        on disk until vacuumed.
+        A Delta overwrite (in the current vector encoding): readers of the previous version
+        keep working; the old files stay on disk until vacuumed.
         """
         import pyarrow as pa
         import pyarrow.compute as pc
-        from deltalake import WriterProperties, write_deltalake
+        from deltalake import write_deltalake
 
         dt = self._table(model_id)
         if dt is None:
             return None
-        table = dt.to_pyarrow_dataset().to_table(columns=["content_hash", "vector"])
-        hashes = table.column("content_hash").combine_chunks()
+        hashes, matrix = self._lookup(model_id, None)
         unique = pc.unique(hashes)
-        first = pc.index_in(unique, value_set=hashes)  # first occurrence of each hash
-        table = table.take(first)
+        first = pc.index_in(unique, value_set=hashes).to_numpy()  # first row of each hash
         write_deltalake(
             dt,
-            pa.table({"content_hash": table.column(0), "vector": table.column(1)}),
+            pa.table({"content_hash": unique, "vector": vector_files.encode(matrix[first])}),
             mode="overwrite",
-            writer_properties=WriterProperties(compression="ZSTD"),
+            schema_mode="overwrite",
+            writer_properties=vector_files.writer_properties(),
         )
         return self._table(model_id).version()
 

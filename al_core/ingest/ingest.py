@@ -272,18 +272,11 @@ def _pool_problems(ws: Workspace, rows: pd.DataFrame, role: str) -> tuple[list[s
     """
     ids = sorted(set(rows["id"].dropna()))
     hashes = sorted(set(rows["content_hash"].dropna()))
-    con = ws.connect()
-    try:
-        stored = con.execute(
-            "SELECT id, content_hash, role FROM pool WHERE list_contains(?, id)", [ids]
-        ).df()
-        other = con.execute(
-            "SELECT content_hash, min(id) AS id FROM pool "
-            "WHERE role <> ? AND list_contains(?, content_hash) GROUP BY content_hash",
-            [role, hashes],
-        ).df()
-    finally:
-        con.close()
+    stored = ws.lookup("pool", "id", ids, ["id", "content_hash", "role"])
+    other = ws.lookup("pool", "content_hash", hashes, ["content_hash", "id", "role"])
+    other = (
+        other[other.role != role].sort_values("id").drop_duplicates("content_hash", keep="first")
+    )
     hash_of = dict(zip(stored.id, stored.content_hash, strict=True))
     role_of = dict(zip(stored.id, stored.role, strict=True))
     other_id = dict(zip(other.content_hash, other.id, strict=True))

@@ -80,25 +80,19 @@ def item_features(
 
 def ensure_embeddings(ws: Workspace, embedder_name: str | None, progress: bool = False) -> dict:
     """Embed every pool and eval item not yet in the cache (a no-op for fitted embedders and
-    for classifiers that read texts, ``embedder_name=None``)."""
+    for classifiers that read texts, ``embedder_name=None``).
+
+    Runs the partitions of :func:`al_core.pipeline.partitions.plan_embedding` here, one after
+    the other; the iteration flow maps them over its task runner instead.
+    """
     if embedder_name is None:
         return {"embedder": None, "cacheable": False, "embedded": 0}
-    embedder = make_embedder(embedder_name)
-    if not embedder.cacheable:
-        return {"embedder": embedder_name, "cacheable": False, "embedded": 0}
-    items = ws.query("SELECT id, text, content_hash FROM pool ORDER BY id")
-    cache = EmbeddingCache(ws.location.child("embeddings"))
-    before = cache.count(embedder.model_id)
+    from al_core.pipeline.partitions import embed_partition, plan_embedding, summarize_embedding
+
     started = time.perf_counter()
-    cache.get_or_compute(embedder, items.text.tolist(), items.content_hash.tolist(), progress)
-    return {
-        "embedder": embedder_name,
-        "model_id": embedder.model_id,
-        "cacheable": True,
-        "embedded": cache.count(embedder.model_id) - before,
-        "items": len(items),
-        "seconds": round(time.perf_counter() - started, 3),
-    }
+    specs = plan_embedding(ws, embedder_name)
+    results = [embed_partition(ws.uri, spec, progress) for spec in specs]
+    return summarize_embedding(embedder_name, results, time.perf_counter() - started)
 
 
 def encode_targets(label_set: LabelSet, labels: pd.Series) -> np.ndarray:
@@ -128,9 +122,10 @@ def train_model(
     items = labelled_items(ws)
     if items.empty:
         raise ValueError("there are no labelled items to train on")
-    emb = None if embedder is None else make_embedder(embedder)
-    if emb is not None and not emb.cacheable:  # fitted on every training-pool text, never eval
-        emb.fit(ws.query("SELECT text FROM pool WHERE role = 'pool' ORDER BY id").text.tolist())
+    from al_core.pipeline.fitted import fitted_embedder
+
+    # Fitted embedders (TF-IDF) are fitted on the training pool once per pool version.
+    emb = None if embedder is None else fitted_embedder(ws, embedder)
     X = item_features(ws, emb, items)
     y = encode_targets(label_set, items["labels"])
     clf = make_classifier(classifier, len(label_set), label_set.multi_label, seed=seed)
@@ -163,7 +158,9 @@ def train_model(
             "n_labeled": len(items),
             "labels": list(label_set.names),
             "train_seconds": round(train_seconds, 3),
-            "warm_start_from": None if warm_from is None else f"models/{warm_from.parent.name}/model",
+            "warm_start_from": None
+            if warm_from is None
+            else f"models/{warm_from.parent.name}/model",
             "train_info": getattr(clf, "train_info_", None),
         },
     )

@@ -22,7 +22,9 @@ from al_core.pipeline.model import (
     model_dir,
     read_meta,
 )
+from al_core.pipeline.partitions import select_by_partitions
 from al_core.pipeline.state import candidate_items, labelled_items, loop_state
+from al_core.query.uncertainty import ProbabilityScoreStrategy
 from al_core.registry import make_embedder, make_initializer, make_strategy
 from al_core.seeding import selection_seed
 from al_core.storage import ActiveLearningSettings, Workspace, atomic_write_json
@@ -33,20 +35,29 @@ def select_batch(
     iteration: int,
     model_path: str | Path | None,
     settings: ActiveLearningSettings,
+    scores: list[dict[str, Any]] | None = None,
 ) -> Path:
-    """Choose the next batch and save it as ``models/iter-NNNN/selection.json``."""
+    """Choose the next batch and save it as ``models/iter-NNNN/selection.json``.
+
+    ``scores`` are the results of :func:`al_core.pipeline.partitions.score_partition` over
+    every partition of :func:`~al_core.pipeline.partitions.plan_scoring`, when a flow mapped
+    them (over threads or a Dask cluster); without them the partitions are scored here.
+    """
     out = model_dir(ws, iteration) / "selection.json"
     adopted = _adopt_exported(ws, iteration)
     if adopted is not None:
         atomic_write_json(out, adopted)
         return out
-    candidates = candidate_items(ws)
+    candidates = candidate_items(ws, texts=False)
     # Round 0 is the initial selection, round k the k-th query (al_core/seeding.py).
     seed = selection_seed(settings.seed, 0 if model_path is None else loop_state(ws).n_trained + 1)
     n = min(settings.batch_size, len(candidates))
     if model_path is None:
         initializer = make_initializer(settings.initializer)
-        extra = {"X": _embeddings(ws, settings, candidates)} if initializer.needs_embeddings else {}
+        extra = {}
+        if initializer.needs_embeddings:
+            candidates = candidate_items(ws)  # the embeddings of texts not yet cached need them
+            extra["X"] = _embeddings(ws, settings, candidates)
         picks = initializer.select(len(candidates), n, seed=seed, **extra)
         selection = {
             "strategy": f"init:{settings.initializer}",
@@ -59,12 +70,21 @@ def select_batch(
         atomic_write_json(out, selection)
         return out
     model = load_model(model_path)
+    strategy = make_strategy(settings.strategy)
+    if isinstance(strategy, ProbabilityScoreStrategy):
+        selection = select_by_partitions(
+            ws, model, str(model_path), strategy, candidates, seed, n, scores
+        )
+        selection["model_version"] = read_meta(model_path)["version"]
+        atomic_write_json(out, selection)
+        return out
+    candidates = candidate_items(ws)  # the whole-pool path needs the texts
     labelled = labelled_items(ws)
     frame = _concat(labelled, candidates)
     X = model.features(ws, frame)
     n_lab = len(labelled)
     y = encode_targets(model.label_set, labelled["labels"])
-    result = make_strategy(settings.strategy).query(
+    result = strategy.query(
         model.classifier, X, np.arange(n_lab, len(frame)), np.arange(n_lab), y, n, seed=seed
     )
     predicted = model.predict_labels(take_rows(X, result.indices)) if n else []

@@ -35,4 +35,6 @@ def resolve_settings(ws: Workspace, **overrides: Any) -> ActiveLearningSettings:
         )
     if settings.batch_size < 1:
         raise ConfigError("batch_size must be at least 1")
+    if settings.partition_rows < 1:
+        raise ConfigError("partition_rows must be at least 1")
     return settings

@@ -93,10 +93,15 @@ _PENDING = """
 """
 
 
-def candidate_items(ws: Workspace) -> pd.DataFrame:
-    """Pool items a strategy may pick: unlabelled, never skipped, not waiting in a batch."""
+def candidate_items(ws: Workspace, texts: bool = True) -> pd.DataFrame:
+    """Pool items a strategy may pick: unlabelled, never skipped, not waiting in a batch.
+
+    Columns id, content_hash and (``texts``) text, sorted by id; without the texts a
+    million-item pool is a few tens of MB instead of hundreds.
+    """
+    text = "p.text, " if texts else ""
     return ws.query(
-        f"""SELECT p.id, p.text, p.content_hash FROM pool p
+        f"""SELECT p.id, {text}p.content_hash FROM pool p
         WHERE p.role = 'pool'
           AND p.id NOT IN (SELECT id FROM current_labels)
           AND p.id NOT IN (SELECT id FROM label_events WHERE skipped)
@@ -128,9 +133,18 @@ def stopping_set(ws: Workspace, size: int) -> list[str]:
 
 def items_by_id(ws: Workspace, ids: list[str]) -> pd.DataFrame:
     """id, text, content_hash for ``ids``, in the given order."""
-    df = ws.query("SELECT id, text, content_hash FROM pool WHERE list_contains(?, id)", [list(ids)])
-    order = {i: k for k, i in enumerate(ids)}
-    return df.iloc[np.argsort([order[i] for i in df.id])].reset_index(drop=True)
+    import pyarrow as pa
+
+    wanted = pa.table({"id": pa.array(list(ids), pa.string()), "k": np.arange(len(ids))})
+    with ws.reading() as con:
+        con.register("_wanted_ids", wanted)
+        try:
+            return con.execute(
+                "SELECT p.id, p.text, p.content_hash FROM pool p "
+                "JOIN _wanted_ids w USING (id) ORDER BY w.k"
+            ).df()
+        finally:
+            con.unregister("_wanted_ids")
 
 
 def latest_batch(ws: Workspace) -> str | None:

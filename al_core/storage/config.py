@@ -39,6 +39,11 @@ class ActiveLearningSettings:
     stopping_params: dict[str, dict[str, Any]] = field(default_factory=dict)
     stopping_set_size: int = 1000
     seed: int = 0
+    # Embedding and scoring of the pool run as partitions of about this many items, mapped
+    # over the flow's task runner: local threads, or the Dask cluster at ``dask_address``
+    # (``tcp://host:8786``, or ``local`` for a two-worker cluster on this machine).
+    partition_rows: int = 131_072
+    dask_address: str | None = None
 
 
 @dataclass
