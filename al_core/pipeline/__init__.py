@@ -3,7 +3,7 @@
 One iteration, one module per step::
 
     queue_import -> plan -> (skip | model: embed, train, evaluate -> stopping -> selection
-    -> export) -> record
+    -> export) -> record -> withdraw
 
 Every step reads its inputs from the workspace and writes its outputs as files; nothing is
 visible to the next iteration until :func:`record_iteration` commits.
@@ -39,6 +39,8 @@ _EXPORTS: dict[str, str] = {
     "pending_count": "state",
     "pipeline_status": "state",
     "check_stopping": "stopping",
+    "items_to_withdraw": "withdraw",
+    "withdraw_items": "withdraw",
 }
 
 __all__ = [
@@ -53,6 +55,7 @@ __all__ = [
     "import_label_file",
     "import_label_rows",
     "import_queue",
+    "items_to_withdraw",
     "load_model",
     "loop_state",
     "pending_count",
@@ -63,6 +66,7 @@ __all__ = [
     "resolve_settings",
     "select_batch",
     "train_model",
+    "withdraw_items",
 ]
 
 
@@ -100,3 +104,4 @@ if TYPE_CHECKING:  # for type checkers and IDEs; at run time the names load lazi
     from al_core.pipeline.settings import resolve_settings
     from al_core.pipeline.state import loop_state, pending_count, pipeline_status
     from al_core.pipeline.stopping import check_stopping
+    from al_core.pipeline.withdraw import items_to_withdraw, withdraw_items
