@@ -236,7 +236,7 @@ def status(
 
 
 # Commands defined in other modules register themselves on ``app`` when imported.
-from flows import cli_pipeline, cli_storage  # noqa: E402,F401
+from flows import cli_pipeline, cli_production, cli_storage  # noqa: E402,F401
 
 _KIND_ALIASES = {
     "strategy": "strategies",

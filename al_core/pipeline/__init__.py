@@ -40,6 +40,8 @@ _EXPORTS: dict[str, str] = {
     "pipeline_status": "state",
     "check_stopping": "stopping",
     "items_to_withdraw": "withdraw",
+    "disagreement_report": "review",
+    "send_review_batch": "review",
     "withdraw_items": "withdraw",
 }
 
@@ -49,6 +51,7 @@ __all__ = [
     "TrainedModel",
     "batch_id_for",
     "check_stopping",
+    "disagreement_report",
     "ensure_embeddings",
     "evaluate_model",
     "export_selection",
@@ -65,6 +68,7 @@ __all__ = [
     "record_iteration",
     "resolve_settings",
     "select_batch",
+    "send_review_batch",
     "train_model",
     "withdraw_items",
 ]
@@ -100,6 +104,7 @@ if TYPE_CHECKING:  # for type checkers and IDEs; at run time the names load lazi
     from al_core.pipeline.plan import Plan, plan_iteration
     from al_core.pipeline.queue_import import import_queue
     from al_core.pipeline.record import record_iteration
+    from al_core.pipeline.review import disagreement_report, send_review_batch
     from al_core.pipeline.selection import select_batch
     from al_core.pipeline.settings import resolve_settings
     from al_core.pipeline.state import loop_state, pending_count, pipeline_status

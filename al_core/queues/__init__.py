@@ -1,6 +1,12 @@
 """Annotation queues: export batches to annotators and read their labels back."""
 
-from al_core.queues.base import AnnotationQueue, ExportBatch, ExportItem, LabelDelivery
+from al_core.queues.base import (
+    REVIEW_PREFIX,
+    AnnotationQueue,
+    ExportBatch,
+    ExportItem,
+    LabelDelivery,
+)
 from al_core.queues.file_queue import BatchConflictError, FileQueue
 from al_core.queues.label_files import (
     LABEL_ROW_COLUMNS,
@@ -28,6 +34,7 @@ REGISTRY: dict[str, type[AnnotationQueue]] = {
 __all__ = [
     "LABEL_ROW_COLUMNS",
     "REGISTRY",
+    "REVIEW_PREFIX",
     "AnnotationQueue",
     "BatchConflictError",
     "ExportBatch",

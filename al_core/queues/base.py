@@ -25,7 +25,8 @@ class ExportItem:
     ``predicted`` holds the current model's label(s), shown to annotators as a pre-annotation;
     ``None`` when there is no model yet. ``confidence`` is the model's confidence in that
     prediction (Label Studio sorts and filters tasks on a prediction's score); ``score`` is the
-    query strategy's score (why the item was asked), kept in the task's metadata.
+    query strategy's score (why the item was asked), kept in the task's metadata. ``note`` is
+    shown to annotators beside the text (a review batch lists the annotators' votes there).
     """
 
     id: str
@@ -34,6 +35,7 @@ class ExportItem:
     rank: int
     predicted: list[str] | None = None
     confidence: float | None = None
+    note: str | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.id, str) or not self.id.strip():
@@ -43,6 +45,9 @@ class ExportItem:
             if value is not None and not math.isfinite(float(value)):
                 # Label Studio rejects NaN/inf in JSON; "no score" is spelled None.
                 object.__setattr__(self, name, None)
+
+
+REVIEW_PREFIX = "review-"  # batch ids of review batches (disagreed items sent back)
 
 
 @dataclass(frozen=True)

@@ -41,7 +41,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 
 from al_core.labels import LabelSet
-from al_core.queues.base import AnnotationQueue, ExportBatch, LabelDelivery
+from al_core.queues.base import REVIEW_PREFIX, AnnotationQueue, ExportBatch, LabelDelivery
 from al_core.queues.file_queue import FileQueue
 from al_core.queues.label_files import parse_ls_tasks
 from al_core.queues.labelstudio_client import (
@@ -245,13 +245,7 @@ class LabelStudioQueue(AnnotationQueue):
         self.record.export_batch(batch)  # raises BatchConflictError on changed content
         return self._push(batch.batch_id, to_ls_tasks(batch), batch.model_version)
 
-    def _push(
-        self,
-        batch_id: str,
-        tasks: list[dict[str, Any]],
-        model_version: str | None,
-        kind: str = "batch",
-    ) -> str:
+    def _push(self, batch_id: str, tasks: list[dict[str, Any]], model_version: str | None) -> str:
         pid = self.ensure_project()
         state = self._state()
         withdrawn = state["withdrawn"]
@@ -279,7 +273,6 @@ class LabelStudioQueue(AnnotationQueue):
             self._set_model_version(pid, model_version)
         state = self._state()
         state["batches"][batch_id] = {
-            "kind": kind,
             "task_ids": held,
             "model_version": model_version,
             "pushed_at": _iso(datetime.now(UTC)),
@@ -372,8 +365,8 @@ class LabelStudioQueue(AnnotationQueue):
             return []
         state = self._state()
         task_of: dict[str, int] = {}
-        for batch in state["batches"].values():
-            if batch.get("kind", "batch") == "batch":  # review tasks are never withdrawn
+        for batch_id, batch in state["batches"].items():
+            if not batch_id.startswith(REVIEW_PREFIX):  # review tasks are never withdrawn
                 task_of.update(batch["task_ids"])
         todo = [i for i in dict.fromkeys(ids) if i in task_of and i not in state["withdrawn"]]
         done: list[str] = []
@@ -392,21 +385,6 @@ class LabelStudioQueue(AnnotationQueue):
                 state["withdrawn"].update({i: reason for i in done})
                 self._save(state)
         return done
-
-    def send_review(self, batch: ExportBatch, votes: dict[str, list[dict[str, Any]]]) -> str:
-        """Send ``batch`` as a review batch: each task shows the annotators' votes.
-
-        The votes go in the task data (``alflow_votes``, a column of Label Studio's data
-        manager); reviewers' answers come back as ordinary annotations.
-        """
-        self.record.export_batch(batch)
-        tasks = to_ls_tasks(batch)
-        for task in tasks:
-            item_votes = votes.get(task["data"][ID_FIELD], [])
-            task["data"]["alflow_votes"] = "; ".join(
-                f"{v['annotator']}: {'|'.join(v['labels'])}" for v in item_votes
-            )
-        return self._push(batch.batch_id, tasks, None, kind="review")
 
     def state(self) -> dict[str, Any]:
         """The server, project and pull position as recorded locally (no request is made)."""

@@ -17,6 +17,7 @@ from al_core.queues.base import ExportBatch, ExportItem
 FROM_NAME = "label"  # name of the <Choices> control; the key of the label in JSON-MIN exports
 TO_NAME = "text"  # name of the <Text> object tag and of the task's text field
 ID_FIELD = "alflow_id"
+NOTE_FIELD = "alflow_note"  # a note for annotators (a review batch's votes), a data column
 
 
 def label_config(label_set: LabelSet) -> str:
@@ -68,6 +69,8 @@ def to_ls_tasks(batch: ExportBatch) -> list[dict[str, Any]]:
             "data": {"id": item.id, ID_FIELD: item.id, TO_NAME: item.text},
             "meta": meta,
         }
+        if item.note is not None:
+            task["data"][NOTE_FIELD] = item.note
         if batch.model_version is not None:
             prediction: dict[str, Any] = {"model_version": str(batch.model_version)}
             if item.confidence is not None:
@@ -108,6 +111,7 @@ def from_ls_tasks(batch_id: str, tasks: list[dict[str, Any]]) -> ExportBatch:
                 rank=int(meta.get("rank", rank)),
                 predicted=predicted,
                 confidence=confidence,
+                note=task["data"].get(NOTE_FIELD),
             )
         )
     return ExportBatch(batch_id=batch_id, iteration=iteration, model_version=version, items=items)
