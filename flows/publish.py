@@ -16,18 +16,10 @@
 
 from __future__ import annotations
 
-import hashlib
-import re
 from typing import Any
 
+from al_core.pipeline.export import workspace_key
 from al_core.storage import ActiveLearningSettings, Workspace
-
-
-def workspace_key(uri: str) -> str:
-    """A short artifact-key-safe name for a workspace: ``<folder name>-<6 hex of its URI>``."""
-    name = uri.rstrip("/").rsplit("/", 1)[-1].lower()
-    name = re.sub(r"[^a-z0-9]+", "-", name).strip("-")[:30] or "workspace"
-    return f"{name}-{hashlib.sha256(uri.encode()).hexdigest()[:6]}"
 
 
 def label_flow_run(ws: Workspace, iteration: int, mode: str) -> None:

@@ -21,6 +21,7 @@ _EXPORTS: dict[str, str] = {
     "batch_id_for": "export",
     "export_selection": "export",
     "queue_for": "export",
+    "workspace_key": "export",
     "LabelImportReport": "label_import",
     "import_label_file": "label_import",
     "import_label_rows": "label_import",
@@ -70,6 +71,7 @@ __all__ = [
     "select_batch",
     "send_review_batch",
     "train_model",
+    "workspace_key",
     "withdraw_items",
 ]
 
@@ -88,7 +90,12 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # for type checkers and IDEs; at run time the names load lazily
-    from al_core.pipeline.export import batch_id_for, export_selection, queue_for
+    from al_core.pipeline.export import (
+        batch_id_for,
+        export_selection,
+        queue_for,
+        workspace_key,
+    )
     from al_core.pipeline.label_import import (
         LabelImportReport,
         import_label_file,

@@ -8,7 +8,9 @@ strategy's score (in the task's metadata).
 
 from __future__ import annotations
 
+import hashlib
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -51,10 +53,19 @@ def queue_for(ws: Workspace, secrets: SecretLookup | None = None) -> AnnotationQ
     )
 
 
+def workspace_key(uri: str) -> str:
+    """A short name for a workspace, unique per location: ``<folder name>-<6 hex of its URI>``.
+
+    Lowercase letters, digits and dashes only (what Prefect artifact keys allow).
+    """
+    name = uri.rstrip("/").rsplit("/", 1)[-1].lower()
+    name = re.sub(r"[^a-z0-9]+", "-", name).strip("-")[:30] or "workspace"
+    return f"{name}-{hashlib.sha256(uri.encode()).hexdigest()[:6]}"
+
+
 def default_project_title(ws: Workspace) -> str:
-    """``alflow: <workspace folder name>`` (Label Studio titles are at most 50 characters)."""
-    name = ws.uri.rstrip("/").rsplit("/", 1)[-1] or "workspace"
-    return f"alflow: {name}"[:50]
+    """``alflow: <workspace key>``: two workspaces never share a project by accident."""
+    return f"alflow: {workspace_key(ws.uri)}"
 
 
 def batch_id_for(iteration: int) -> str:

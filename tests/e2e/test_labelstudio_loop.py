@@ -8,6 +8,7 @@ hand: every exchange goes through the server.
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pandas as pd
@@ -27,31 +28,30 @@ def _wrong(label: str) -> str:
     return next(other for other in TREC_LABELS if other != label)
 
 
-@pytest.fixture
-def trec_files(tmp_path):
-    """TREC-6 train as the pool (ids, texts; labels kept aside as gold), test as eval."""
+@pytest.fixture(scope="module")
+def trec_template(tmp_path_factory):
+    """A workspace with TREC-6 train as the pool (ids and texts only) and test as eval, built
+    once (two ingests) and copied by each test; the gold labels are kept aside."""
+    root = tmp_path_factory.mktemp("trec-template")
     train = pd.read_parquet(TREC / "train.parquet")
     train["id"] = [f"q{i:05d}" for i in range(len(train))]
-    train[["id", "text"]].to_parquet(tmp_path / "pool.parquet")
-    pd.read_parquet(TREC / "test.parquet")[["text", "label"]].to_parquet(tmp_path / "eval.parquet")
-    return (
-        tmp_path / "pool.parquet",
-        tmp_path / "eval.parquet",
-        dict(zip(train.id, train.label, strict=True)),
-    )
-
-
-def _new_workspace(tmp_path, trec_files, url: str, env: dict, retries: int = 4) -> Path:
-    pool, evalset, _ = trec_files
-    ws = tmp_path / "ws"
+    train[["id", "text"]].to_parquet(root / "pool.parquet")
+    pd.read_parquet(TREC / "test.parquet")[["text", "label"]].to_parquet(root / "eval.parquet")
+    ws = root / "ws"
     run_alflow("init", ws, "--labels", ",".join(TREC_LABELS), check=True)
     cfg = json.loads((ws / "alflow.json").read_text())
     cfg["active_learning"].update(
         classifier="logreg", batch_size=10, min_new_labels=5, max_iterations=2
     )
     (ws / "alflow.json").write_text(json.dumps(cfg))
-    run_alflow("ingest", ws, pool, check=True)
-    run_alflow("ingest", ws, evalset, "--role", "eval", check=True)
+    run_alflow("ingest", ws, root / "pool.parquet", check=True)
+    run_alflow("ingest", ws, root / "eval.parquet", "--role", "eval", check=True)
+    return ws, dict(zip(train.id, train.label, strict=True))
+
+
+def _new_workspace(tmp_path, template: Path, url: str, env: dict, retries: int = 4) -> Path:
+    ws = tmp_path / "ws"
+    shutil.copytree(template, ws)
     r = run_alflow(
         "connect", ws, "--label-studio", url, "--retries", str(retries), env=env, check=True
     )
@@ -71,11 +71,20 @@ def _sent(record: list, item: str, who: str, ann: dict, labels: list[str] | None
     record.append((key, item, who, tuple(sorted(labels or [])), labels is None))
 
 
-def test_loop_through_label_studio(tmp_path, trec_files, prefect_env, label_studio):
-    _, _, gold = trec_files
-    env = {**prefect_env, "LABEL_STUDIO_API_KEY": label_studio.token}
+def _env(prefect_env, prefect_api, label_studio) -> dict:
+    """Runs go to the session's Prefect server (no temporary server per command)."""
+    return {
+        **prefect_env,
+        "PREFECT_API_URL": prefect_api.url,
+        "LABEL_STUDIO_API_KEY": label_studio.token,
+    }
+
+
+def test_loop_through_label_studio(tmp_path, trec_template, prefect_env, prefect_api, label_studio):
+    template, gold = trec_template
+    env = _env(prefect_env, prefect_api, label_studio)
     outputs: list[str] = []
-    ws = _new_workspace(tmp_path, trec_files, label_studio.url, env)
+    ws = _new_workspace(tmp_path, template, label_studio.url, env)
     pid = json.loads((ws / "alflow.json").read_text())["queue"]["project_id"]
     assert isinstance(pid, int)
     ls = Annotator(label_studio.url, label_studio.token)
@@ -173,9 +182,22 @@ def test_loop_through_label_studio(tmp_path, trec_files, prefect_env, label_stud
     st = status_json(ws)
     assert st["queue"]["queue"] == "label-studio" and st["stopped"]
 
+    # The Prefect UI shows the loop: the learning curve so far, read back through the API.
+    from al_core.pipeline import workspace_key
+    from tests.prefect_helpers import flow_runs, latest_artifact
+
+    key = workspace_key(str(ws))
+    curve = latest_artifact(prefect_api.url, f"{key}-learning-curve")
+    assert [(r["iteration"], r["labels"]) for r in curve] == [(2, 6), (3, 16)]
+    assert all(0 <= r["accuracy"] <= 1 for r in curve)
+    runs = flow_runs(prefect_api.url, flow_runs={"tags": {"all_": [f"workspace:{key}"]}})
+    names = {r["name"] for r in runs}
+    assert {f"{key}-iteration-{n}" for n in (1, 2, 3)} <= names
+    assert any("iteration:3" in r["tags"] and "mode:train" in r["tags"] for r in runs)
+
     # The token is nowhere: not in the workspace, the command output or Prefect's database.
     token = label_studio.token.encode()
-    for root in (ws, Path(prefect_env["PREFECT_HOME"])):
+    for root in (ws, Path(prefect_env["PREFECT_HOME"]), prefect_api.workdir):
         for path in root.rglob("*"):
             if path.is_file():
                 assert token not in path.read_bytes(), f"token found in {path}"
@@ -183,14 +205,14 @@ def test_loop_through_label_studio(tmp_path, trec_files, prefect_env, label_stud
     ls.close()
 
 
-def test_label_studio_down_mid_run(tmp_path, trec_files, prefect_env, label_studio):
+def test_label_studio_down_mid_run(tmp_path, trec_template, prefect_env, prefect_api, label_studio):
     """The server goes away during the export: one line, nothing lost; the next run finishes."""
-    _, _, gold = trec_files
+    template, gold = trec_template
     proxy = TcpProxy(label_studio.url)
-    env = {**prefect_env, "LABEL_STUDIO_API_KEY": label_studio.token}
+    env = _env(prefect_env, prefect_api, label_studio)
     outputs: list[str] = []
     try:
-        ws = _new_workspace(tmp_path, trec_files, proxy.url, env, retries=1)
+        ws = _new_workspace(tmp_path, template, proxy.url, env, retries=1)
         pid = json.loads((ws / "alflow.json").read_text())["queue"]["project_id"]
         ls = Annotator(label_studio.url, label_studio.token)
         assert "iteration 1: initial" in _iterate(ws, env, outputs).stdout
