@@ -52,6 +52,8 @@ def _move_aside(path: Path, sub: str) -> Path:
 def ingest_waiting(workspace: str, path: str, role: str, options: dict[str, Any]) -> dict:
     """Ingest one file and move it aside; returns the ingest report (or the error)."""
     file = Path(path)
+    if not file.is_file():  # another run of this flow took it meanwhile
+        return {"source": str(file), "error": "gone before it was read"}
     try:
         report = ingest_file(Workspace.open(workspace), file, role=role, **options).to_dict()
     except InputFileError as exc:

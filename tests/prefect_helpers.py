@@ -19,7 +19,9 @@ def latest_artifact(api_url: str, key: str) -> Any:
     found = r.json()
     assert found, f"no artifact {key!r} on {api_url}"
     data = found[0]["data"]
-    return json.loads(data) if isinstance(data, str) else data
+    if found[0]["type"] == "table" and isinstance(data, str):
+        return json.loads(data)
+    return data
 
 
 def flow_runs(api_url: str, **filters: Any) -> list[dict[str, Any]]:
