@@ -232,6 +232,12 @@ def status(
         f"{q.get('inbox_waiting', 0)} label files in the inbox, "
         f"{q['new_labels_since_training']} new labels since the last training",
     )
+    if q["queue"] == "label-studio":
+        table.add_row(
+            "label studio",
+            f"{q['project_url'] or q['url'] + ' (no project yet)'}; last pull up to "
+            f"{q['last_pull'] or '-'}; {q['withdrawn']} tasks withdrawn",
+        )
     out.print(table)
 
 

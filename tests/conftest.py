@@ -129,7 +129,7 @@ def pytest_collection_modifyitems(session, config, items):
     servers.start_early(needed)
 
 
-def pytest_sessionfinish(session, exitstatus):
+def pytest_unconfigure(config):
     from tests import servers
 
     servers.stop_all()
@@ -152,3 +152,14 @@ def prefect_api():
     from tests import servers
 
     return servers.started("prefect_api").wait()
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Say how long the real servers took to become healthy (CI logs keep the figure)."""
+    from tests import servers
+
+    for name, server in servers._STARTED.items():
+        if server is not None and server.ready_after_s is not None:
+            terminalreporter.write_line(
+                f"{server.name} ({name}) healthy {server.ready_after_s:.1f} s after its start"
+            )
