@@ -159,6 +159,8 @@ def pytest_terminal_summary(terminalreporter):
     from tests import servers
 
     for name, server in servers._STARTED.items():
+        if isinstance(server, servers.External):
+            continue
         if server is not None and server.ready_after_s is not None:
             terminalreporter.write_line(
                 f"{server.name} ({name}) healthy {server.ready_after_s:.1f} s after its start"

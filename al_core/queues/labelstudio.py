@@ -389,6 +389,7 @@ class LabelStudioQueue(AnnotationQueue):
     def state(self) -> dict[str, Any]:
         """The server, project and pull position as recorded locally (no request is made)."""
         state = self._state()
+        record = self.record.state()
         return {
             "queue": self.name,
             "url": self.url,
@@ -397,6 +398,6 @@ class LabelStudioQueue(AnnotationQueue):
             "batches_sent": sorted(state["batches"]),
             "withdrawn": len(state["withdrawn"]),
             "last_pull": state.get("cursor"),
-            "outbox_batches": self.record.state()["outbox_batches"],
-            "inbox_waiting": self.record.state()["inbox_waiting"],
+            "outbox_batches": record["outbox_batches"],
+            "inbox_waiting": record["inbox_waiting"],
         }

@@ -8,6 +8,7 @@ hand: every exchange goes through the server.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -245,3 +246,43 @@ def test_label_studio_down_mid_run(tmp_path, trec_template, prefect_env, prefect
         ls.close()
     finally:
         proxy.close()
+
+
+def test_token_from_a_prefect_secret_block(tmp_path, trec_template, prefect_api, label_studio):
+    """No token in the environment: `connect` and the runs read the Secret block by name."""
+    import subprocess
+    import sys
+
+    env = {"PREFECT_API_URL": prefect_api.url, "PREFECT_HOME": str(tmp_path / "home")}
+    save = (
+        "import os; from prefect.blocks.system import Secret; "
+        "Secret(value=os.environ['NEW_TOKEN']).save('alflow-test-ls-token', overwrite=True)"
+    )
+    subprocess.run(
+        [sys.executable, "-c", save],
+        env={**os.environ, **env, "NEW_TOKEN": label_studio.token},
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    template, _ = trec_template
+    ws = tmp_path / "ws"
+    shutil.copytree(template, ws)
+    env = {**env, "LABEL_STUDIO_API_KEY": ""}
+    r = run_alflow(
+        "connect",
+        ws,
+        "--label-studio",
+        label_studio.url,
+        "--token-block",
+        "alflow-test-ls-token",
+        env=env,
+        check=True,
+    )
+    assert "Prefect Secret block 'alflow-test-ls-token'" in r.stdout
+    cfg = json.loads((ws / "alflow.json").read_text())
+    assert isinstance(cfg["queue"]["project_id"], int)
+    assert cfg["queue"]["token_block"] == "alflow-test-ls-token"
+    r = run_alflow("iterate", ws, env=env, check=True)
+    assert "iteration 1: initial" in r.stdout
+    assert label_studio.token.encode() not in (ws / "alflow.json").read_bytes()
