@@ -21,6 +21,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 from dataclasses import dataclass, field
@@ -67,11 +68,15 @@ class Server:
     started: float = field(default_factory=time.monotonic)
     ready_after_s: float | None = None
 
-    def wait(self) -> Server:
+    def __post_init__(self) -> None:
+        # Poll from the start, so ready_after_s is the real start-up time however late the
+        # first test that needs the server asks for it.
+        self._ready = threading.Event()
+        threading.Thread(target=self._poll, daemon=True).start()
+
+    def _poll(self) -> None:
         deadline = self.started + STARTUP_TIMEOUT_S
-        while self.ready_after_s is None:
-            if self.proc.poll() is not None and not isinstance(self, External):
-                raise RuntimeError(f"{self.name} exited at start-up:\n{self.tail()}")
+        while time.monotonic() < deadline and self.alive():
             try:
                 with urllib.request.urlopen(self.health, timeout=5) as r:
                     if r.status == 200:
@@ -79,11 +84,19 @@ class Server:
                         break
             except OSError:
                 pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(
-                    f"{self.name} was not healthy after {STARTUP_TIMEOUT_S:.0f} s:\n{self.tail()}"
-                )
             time.sleep(0.5)
+        self._ready.set()
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def wait(self) -> Server:
+        self._ready.wait(max(0.0, self.started + STARTUP_TIMEOUT_S - time.monotonic()) + 10)
+        if self.ready_after_s is None:
+            state = "was not healthy" if self.alive() else "exited"
+            raise RuntimeError(
+                f"{self.name} {state} within {STARTUP_TIMEOUT_S:.0f} s:\n{self.tail()}"
+            )
         return self
 
     def tail(self, n: int = 40) -> str:
@@ -112,6 +125,9 @@ def _clean_env(**extra: str) -> dict[str, str]:
 
 class External(Server):
     """A server someone else runs (``ALFLOW_TEST_LABEL_STUDIO_URL`` and ``..._TOKEN``)."""
+
+    def alive(self) -> bool:
+        return True
 
     def stop(self) -> None:
         pass
