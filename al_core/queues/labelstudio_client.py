@@ -5,7 +5,7 @@ whose ~258 MB of dependencies would force numpy below the project's pin).
 
 **Tokens.** Label Studio 1.23 has two kinds: the legacy token (40 hex characters, sent as
 ``Authorization: Token ...``; the server needs ``LABEL_STUDIO_ENABLE_LEGACY_API_TOKEN=true``)
-and personal access tokens (a JWT refresh token, exchanged at ``/api/token/refresh`` for a
+and personal access tokens (a JWT refresh token, exchanged at ``/api/token/refresh/`` for a
 short-lived access token sent as ``Authorization: Bearer ...``). Both work here. The token is
 read from ``token_source`` when first needed and is never put in a message, a URL or a log.
 
@@ -87,7 +87,7 @@ class LabelStudioClient:
             token = self._token_source().strip()
             if _looks_like_jwt(token):
                 access = self._send(
-                    "POST", "/api/token/refresh", json_body={"refresh": token}, auth=False
+                    "POST", "/api/token/refresh/", json_body={"refresh": token}, auth=False
                 )
                 if not isinstance(access, dict) or not access.get("access"):
                     raise LabelStudioError(

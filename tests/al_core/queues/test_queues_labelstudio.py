@@ -174,3 +174,17 @@ def test_bad_token_is_one_clear_line(tmp_path, label_studio):
     message = str(info.value)
     assert "refused the API token" in message and "\n" not in message
     assert "0" * 40 not in message
+
+
+def test_personal_access_token_works(tmp_path, label_studio, annotator):
+    """Label Studio 1.23's default token kind: a JWT refresh token, exchanged for access."""
+    r = annotator.http.post("/api/token/")
+    if r.status_code != 201:  # one per user: a reused development server may have one
+        pytest.skip(f"could not create a personal access token: HTTP {r.status_code}")
+    pat = r.json()["token"]
+    queue = LabelStudioQueue(
+        Location(tmp_path / "q"), label_studio.url, LABELS, lambda: pat, title="pat test"
+    )
+    pid = queue.ensure_project()
+    assert annotator.project(pid)["title"] == "pat test"
+    assert queue.client._authorization().startswith("Bearer ")

@@ -126,7 +126,7 @@ def test_personal_access_token_is_exchanged_for_a_bearer_token(server):
     c = LabelStudioClient(server.url, lambda: "aaa.bbb.ccc", sleep=lambda s: None)
     c.request("GET", "/api/users/")
     (post, path, auth, body), (_, _, auth2, _) = server.seen
-    assert (post, path, auth) == ("POST", "/api/token/refresh", None)
+    assert (post, path, auth) == ("POST", "/api/token/refresh/", None)
     assert json.loads(body) == {"refresh": "aaa.bbb.ccc"}
     assert auth2 == "Bearer acc.ess.tok"
 
