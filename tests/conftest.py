@@ -119,6 +119,7 @@ def s3_url(s3_server, tmp_path, monkeypatch):
 # --- real servers (tests/servers.py) --------------------------------------------------------
 
 
+@pytest.hookimpl(trylast=True)  # after -k / -m deselection
 def pytest_collection_modifyitems(session, config, items):
     """Start the servers the selected tests need now, so their start-up overlaps other tests."""
     from tests import servers
