@@ -1,14 +1,16 @@
 """deployments/prefect.yaml served by a real process worker against a real Prefect server.
 
-As docs/OPERATIONS.md says to: create the work pool, ``prefect deploy`` the yaml with the
-workspace's absolute path in the environment, start a worker, trigger the deployments, and
-read the runs and their artifacts back through the API. ``alflow serve`` registers its
-deployment with the workspace's absolute path and schedule.
+As docs/OPERATIONS.md says to: connect the workspace to Label Studio, create the work pool,
+``prefect deploy`` the yaml with the workspace's absolute path in the environment, start a
+worker (the token in its environment), trigger the deployments, answer in Label Studio, trigger
+again, and read the runs and their artifacts back through the API. ``alflow serve`` registers
+its deployment with the workspace's absolute path and schedule.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import signal
 import subprocess
@@ -22,6 +24,7 @@ import pytest
 from cli_helpers import run_alflow
 
 from tests.conftest import REPO, TREC, TREC_LABELS
+from tests.labelstudio_helpers import Annotator
 from tests.prefect_helpers import flow_runs, latest_artifact
 
 pytestmark = pytest.mark.e2e
@@ -55,24 +58,38 @@ def _trigger(api: str, deployment: str, env: dict) -> dict:
     return _wait_for_run(api, run_id)
 
 
+def train_ids() -> list[str]:
+    return [f"q{i:04d}" for i in range(150)]
+
+
+def train_labels() -> list[str]:
+    return pd.read_parquet(TREC / "train.parquet").label.iloc[:150].tolist()
+
+
 @pytest.fixture(scope="module")
-def small_ws(tmp_path_factory):
-    """150 TREC-6 questions (shared: the serve test only registers, it runs nothing)."""
+def small_ws(tmp_path_factory, label_studio):
+    """150 TREC-6 questions, connected to Label Studio (shared: the serve test runs nothing)."""
     tmp_path = tmp_path_factory.mktemp("deploy")
     train = pd.read_parquet(TREC / "train.parquet").iloc[:150].reset_index(drop=True)
-    train["id"] = [f"q{i:04d}" for i in range(len(train))]
+    train["id"] = train_ids()
     train[["id", "text"]].to_csv(tmp_path / "pool.csv", index=False)
     ws = tmp_path / "ws"
     run_alflow("init", ws, "--labels", ",".join(TREC_LABELS), check=True)
     run_alflow("ingest", ws, tmp_path / "pool.csv", check=True)
+    env = {"LABEL_STUDIO_API_KEY": label_studio.token}
+    run_alflow("connect", ws, "--label-studio", label_studio.url, env=env, check=True)
+    cfg = json.loads((ws / "alflow.json").read_text())
+    cfg["active_learning"].update(classifier="logreg", batch_size=12, min_new_labels=10)
+    (ws / "alflow.json").write_text(json.dumps(cfg))
     return ws
 
 
-def test_prefect_yaml_deployment_served_by_a_worker(tmp_path, small_ws, prefect_api):
+def test_prefect_yaml_deployment_served_by_a_worker(tmp_path, small_ws, prefect_api, label_studio):
     inbox = tmp_path / "incoming"
     inbox.mkdir()
     env = {
         **os.environ,
+        "LABEL_STUDIO_API_KEY": label_studio.token,
         "PREFECT_API_URL": prefect_api.url,
         "PREFECT_HOME": str(tmp_path / "prefect-client"),
         "ALFLOW_PROJECT_DIR": str(REPO),
@@ -118,7 +135,22 @@ def test_prefect_yaml_deployment_served_by_a_worker(tmp_path, small_ws, prefect_
             timeout=30,
         ).json()
         assert budget and budget[0]["type"] == "progress"
-        assert (small_ws / "queue" / "outbox" / "batch-0001.json").is_file()
+        pid = json.loads((small_ws / "alflow.json").read_text())["queue"]["project_id"]
+        ls = Annotator(label_studio.url, label_studio.token)
+        tasks = ls.task_of(pid)
+        assert len(tasks) == 12  # the worker's run sent the batch to Label Studio
+
+        # Annotators answer in Label Studio; the next deployed run pulls, trains, sends more.
+        gold = dict(zip(train_ids(), train_labels(), strict=True))
+        for item, task in tasks.items():
+            ls.annotate(task["id"], [gold[item]])
+        run = _trigger(prefect_api.url, "alflow-iteration/scheduled", env)
+        assert run["state_type"] == "COMPLETED", run["state"]["message"]
+        assert run["name"] == f"{key}-iteration-2"
+        curve = latest_artifact(prefect_api.url, f"{key}-learning-curve")
+        assert [(r["iteration"], r["labels"]) for r in curve] == [(2, 12)]
+        assert len(ls.task_of(pid)) == 24
+        ls.close()
 
         # The folder-watching ingest deployment picks up a dropped file.
         more = pd.read_parquet(TREC / "train.parquet").iloc[150:180]
@@ -128,8 +160,8 @@ def test_prefect_yaml_deployment_served_by_a_worker(tmp_path, small_ws, prefect_
         run = _trigger(prefect_api.url, "alflow-ingest-folder/watch-folder", env)
         assert run["state_type"] == "COMPLETED"
         assert (inbox / "ingested" / "more.csv").is_file() and not (inbox / "more.csv").exists()
-        st = run_alflow("status", small_ws, "--json", check=True).stdout
-        assert '"pool_size": 180' in st
+        st = json.loads(run_alflow("status", small_ws, "--json", check=True).stdout)
+        assert st["pool_size"] == 180 and st["labelled"] == 12
         runs = flow_runs(prefect_api.url, flow_runs={"tags": {"all_": [f"workspace:{key}"]}})
         assert runs
     finally:
