@@ -140,6 +140,8 @@ def test_loop_through_label_studio(tmp_path, trec_template, prefect_env, prefect
     # Iteration 3 trains the second model: max-iterations (2) stops the loop.
     r = _iterate(ws, env, outputs)
     assert "iteration 3: stopped" in r.stdout, r.stdout + r.stderr
+    # The edit is a new version of its annotation: the relabel counts as a change.
+    assert "10 new, 1 changed, 0 unchanged, 0 skipped, 0 rejected" in r.stdout
     assert "stopping: " in r.stdout
     # The unanswered items of batch 1 (the skipped one was answered) leave the project.
     assert "withdrew 3 unanswered items: the active-learning loop stopped" in r.stdout
