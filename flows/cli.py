@@ -236,11 +236,17 @@ def status(
         f"{q.get('inbox_waiting', 0)} label files in the inbox, "
         f"{q['new_labels_since_training']} new labels since the last training",
     )
+    if q["queue"] == "label-studio":
+        table.add_row(
+            "label studio",
+            f"{q['project_url'] or q['url'] + ' (no project yet)'}; last pull up to "
+            f"{q['last_pull'] or '-'}; {q['withdrawn']} tasks withdrawn",
+        )
     out.print(table)
 
 
 # Commands defined in other modules register themselves on ``app`` when imported.
-from flows import cli_pipeline, cli_storage  # noqa: E402,F401
+from flows import cli_pipeline, cli_production, cli_storage  # noqa: E402,F401
 
 _KIND_ALIASES = {
     "strategy": "strategies",

@@ -44,6 +44,7 @@ def iterate(
     ] = False,
 ) -> None:
     """Run one active-learning iteration as a Prefect flow (import, train, query, export)."""
+    from al_core.errors import AlflowError
     from flows.runners import start_api_early
 
     api = start_api_early()  # overlaps the checks and imports below
@@ -68,21 +69,26 @@ def iterate(
             pass
         if not as_json:
             err.print("starting the Prefect flow alflow-iteration ...", highlight=False)
+        from prefect.exceptions import FailedRun
+
         from flows.iteration import run_iteration
     finally:
         if api is not None:
             api.join()
 
-    summary = run_iteration(
-        str(workspace),
-        dask_address=dask,
-        strategy=strategy,
-        classifier=classifier,
-        embedder=embedder,
-        batch_size=batch_size,
-        min_new_labels=min_new_labels,
-        force=force,
-    )
+    try:
+        summary = run_iteration(
+            str(workspace),
+            dask_address=dask,
+            strategy=strategy,
+            classifier=classifier,
+            embedder=embedder,
+            batch_size=batch_size,
+            min_new_labels=min_new_labels,
+            force=force,
+        )
+    except FailedRun as exc:  # the flow ended itself as Failed with a one-line reason
+        raise AlflowError(str(exc)) from None
     if as_json:
         print_json(summary)
         return
@@ -104,6 +110,8 @@ def iterate(
         out.print(f"  stopping: {summary['stop_reason']}", highlight=False)
     if summary.get("batch"):
         out.print(f"  exported {summary['n_queried']} items to {summary['batch']}", highlight=False)
+    for reason, ids in (summary.get("withdrawn") or {}).items():
+        out.print(f"  withdrew {len(ids)} unanswered items: {reason}", highlight=False)
 
 
 def _import_line(rep: dict) -> str:

@@ -1,11 +1,16 @@
 """The active-learning iteration as a Prefect flow.
 
-import labels from the queue -> validate (great-expectations; rejects to quarantine) -> plan
-(stop early, saying why, when too few new labels arrived) -> embed new items -> train ->
-evaluate -> check stopping -> query -> export the batch -> record.
+import labels from the queue -> validate (rejects to quarantine) -> plan (stop early, saying
+why, when too few new labels arrived) -> embed new items -> train -> evaluate -> check
+stopping -> query -> export the batch -> record -> withdraw items no longer wanted.
+Embedding and scoring of the pool are mapped over partitions on the flow's task runner
+(threads, or a Dask cluster through :func:`run_iteration`).
 
 Every task works on files in the workspace, so a re-run of a finished or crashed iteration
-neither duplicates nor loses anything (see ``al_core/pipeline/``).
+neither duplicates nor loses anything (see ``al_core/pipeline/``). An annotation queue that
+cannot be reached (Label Studio down, a refused token) ends the run as Failed with one line
+saying so, before anything is recorded; an exported batch is kept in the workspace and the
+next run sends it. The run's name, tags and artifacts are described in ``flows/publish.py``.
 """
 
 from __future__ import annotations
@@ -20,14 +25,16 @@ from pathlib import Path
 from typing import Any
 
 from prefect import flow, get_run_logger, unmapped
-from prefect.artifacts import create_markdown_artifact, create_table_artifact
+from prefect.states import Failed, State
 from prefect.task_runners import ThreadPoolTaskRunner
 
+from al_core.errors import ConfigError
 from al_core.pipeline import resolve_settings
 from al_core.pipeline.partitions import summarize_embedding
 from al_core.query.uncertainty import ProbabilityScoreStrategy
 from al_core.registry import make_strategy
-from al_core.storage import Workspace, utcnow
+from al_core.storage import Location, Workspace, utcnow
+from flows.publish import label_flow_run, publish_failure, publish_iteration, workspace_key
 from flows.runners import LOCAL_THREADS, task_runner
 from tasks import (
     check_stop,
@@ -42,6 +49,7 @@ from tasks import (
     score_partition,
     select,
     train,
+    withdraw,
 )
 
 
@@ -54,7 +62,36 @@ def run_iteration(workspace: str, dask_address: str | None = None, **options: An
         return iteration_flow.with_options(task_runner=runner)(workspace, **options)
 
 
-@flow(name="alflow-iteration", log_prints=False, task_runner=ThreadPoolTaskRunner(LOCAL_THREADS))
+def _run_name() -> str:
+    """``<workspace key>-iteration`` until the plan knows the number (see flows/publish.py)."""
+    from prefect.runtime import flow_run
+
+    path = str(flow_run.parameters.get("workspace", ""))
+    try:
+        uri = Location(path).uri
+    except Exception:  # a bad path fails in the flow itself, with its own message
+        uri = path
+    return f"{workspace_key(uri)}-iteration"
+
+
+def _check_deployed_path(workspace: str) -> None:
+    """A deployment's stored workspace must not depend on the worker's working directory."""
+    from prefect.runtime import deployment
+
+    if deployment.get_id() is None or "://" in workspace or workspace.startswith(("/", "~")):
+        return
+    raise ConfigError(
+        f"the deployment's workspace parameter {workspace!r} is a relative path; store an "
+        "absolute path or URL (alflow serve does; in prefect.yaml use an absolute path)"
+    )
+
+
+@flow(
+    name="alflow-iteration",
+    log_prints=False,
+    flow_run_name=_run_name,
+    task_runner=ThreadPoolTaskRunner(LOCAL_THREADS),
+)
 def iteration_flow(
     workspace: str,
     strategy: str | None = None,
@@ -67,6 +104,7 @@ def iteration_flow(
     """Run one iteration on ``workspace``; arguments override the workspace's settings."""
     t0 = time.perf_counter()
     log = get_run_logger()
+    _check_deployed_path(workspace)
     ws = Workspace.open(workspace)
     workspace = ws.uri  # absolute: tasks may run in another working directory
     started = utcnow()
@@ -83,8 +121,12 @@ def iteration_flow(
     with ws.run_lock():
         with _timed(timings, "import_labels"):
             imported = import_labels(workspace)
+        failure = next((r["error"] for r in imported if r.get("queue_error")), None)
+        if failure:
+            return _fail(ws, None, f"{failure}; nothing was changed")
         with _timed(timings, "plan"):
             p = plan(workspace, cfg, force=force)
+        label_flow_run(ws, p.iteration, p.mode)
         log.info("iteration %d: %s", p.iteration, p.message)
         outcome: dict[str, Any] = {}
         if p.mode == "skip":
@@ -93,7 +135,10 @@ def iteration_flow(
             with _timed(timings, "select"):
                 selection = select(workspace, p.iteration, None, cfg)
             with _timed(timings, "export"):
-                outcome["batch"] = export_batch(workspace, p.iteration, selection)
+                exported = export_batch(workspace, p.iteration, selection)
+            if exported["error"]:
+                return _fail(ws, p.iteration, exported["error"])
+            outcome["batch"] = exported["where"]
             with _timed(timings, "record"):
                 result = record(
                     workspace, p, cfg, started, status="initial", selection_path=selection
@@ -123,7 +168,10 @@ def iteration_flow(
                 with _timed(timings, "select"):
                     selection, outcome["scoring"] = _select(workspace, p.iteration, model, cfg)
                 with _timed(timings, "export"):
-                    outcome["batch"] = export_batch(workspace, p.iteration, selection)
+                    exported = export_batch(workspace, p.iteration, selection)
+                if exported["error"]:
+                    return _fail(ws, p.iteration, exported["error"])
+                outcome["batch"] = exported["where"]
                 with _timed(timings, "record"):
                     result = record(
                         workspace,
@@ -140,10 +188,12 @@ def iteration_flow(
             outcome["stopping"] = stopping
             meta = json.loads((Path(model).parent / "meta.json").read_text())
             timings["fit_seconds"] = float(meta.get("train_seconds", 0.0))
+        with _timed(timings, "withdraw"):
+            outcome["withdrawn"] = withdraw(workspace)["withdrawn"]
     timings["flow_seconds"] = time.perf_counter() - t0
     outcome["timings"] = {k: round(v, 3) for k, v in timings.items()}
     summary = {**result, **outcome, "imported": imported, "plan": p.to_dict()}
-    _publish(summary)
+    summary["artifacts"] = publish_iteration(ws, summary, settings)
     return summary
 
 
@@ -188,29 +238,8 @@ def _select(
     return select(workspace, iteration, model, cfg, scores=parts), info
 
 
-def _publish(summary: dict[str, Any]) -> None:
-    """Show the iteration in the Prefect UI (artifacts)."""
-    lines = [
-        f"# alflow iteration {summary['iteration']}: {summary['status']}",
-        "",
-        f"* {summary['message']}",
-        f"* labelled items: {summary['n_labeled']} ({summary['n_new_labels']} new labels)",
-    ]
-    if summary.get("accuracy") is not None:
-        lines.append(f"* accuracy {summary['accuracy']:.3f}, macro-F1 {summary['macro_f1']:.3f}")
-    if summary.get("batch"):
-        lines.append(f"* exported {summary['n_queried']} items to `{summary['batch']}`")
-    if summary.get("stop"):
-        lines.append(f"* **stop**: {summary['stop_reason']}")
-    create_markdown_artifact(
-        key="alflow-iteration", markdown="\n".join(lines), description="the latest alflow iteration"
-    )
-    if summary.get("stopping"):
-        create_table_artifact(
-            key="alflow-stopping",
-            table=[
-                {k: r[k] for k in ("criterion", "value", "stop", "reason")}
-                for r in summary["stopping"]
-            ],
-            description="stopping criteria of the latest iteration",
-        )
+def _fail(ws: Workspace, iteration: int | None, message: str) -> State:
+    """End the run as Failed with ``message`` (one line), keeping the UI's figures in view."""
+    get_run_logger().error("%s", message)
+    publish_failure(ws, iteration, message)
+    return Failed(message=message)

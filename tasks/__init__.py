@@ -15,6 +15,7 @@ from tasks.query import select
 from tasks.record import record
 from tasks.stopping import check_stop
 from tasks.train import train
+from tasks.withdraw import withdraw
 
 __all__ = [
     "check_stop",
@@ -30,4 +31,5 @@ __all__ = [
     "score_partition",
     "select",
     "train",
+    "withdraw",
 ]

@@ -5,16 +5,25 @@ from typing import Any
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
-from al_core.pipeline import import_queue, queue_for
-from tasks.common import open_ws
+from al_core.pipeline import import_queue
+from al_core.queues import LabelStudioError
+from tasks.common import open_ws, workspace_queue
 
 
 @task(name="import-labels", cache_policy=NO_CACHE)
 def import_labels(workspace: str) -> list[dict[str, Any]]:
-    """Import and validate every label file waiting in the queue's inbox."""
+    """Import and validate every delivery waiting in the queue (inbox files, server labels).
+
+    A queue that cannot be reached gives one report with ``queue_error`` set (and nothing
+    else is imported from it); the flow stops there and says so.
+    """
     ws = open_ws(workspace)
-    reports = import_queue(ws, queue_for(ws))
     log = get_run_logger()
+    queue = workspace_queue(ws)
+    try:
+        reports = import_queue(ws, queue)
+    except LabelStudioError as exc:
+        return [{"source": getattr(queue, "url", "queue"), "error": str(exc), "queue_error": True}]
     for r in reports:
         if "error" in r:
             log.warning("rejected label file %s: %s", r["source"], r["error"])

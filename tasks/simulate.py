@@ -156,6 +156,8 @@ def write_report(
 
 
 def _publish_artifacts(summary: dict[str, Any], paths: dict[str, Path]) -> None:
+    import re
+
     from prefect.artifacts import create_markdown_artifact, create_table_artifact
     from prefect.context import TaskRunContext
 
@@ -179,8 +181,31 @@ def _publish_artifacts(summary: dict[str, Any], paths: dict[str, Path]) -> None:
         table=rows,
         description=f"{summary['dataset']}: {summary['classifier']} on {summary['embedder']}",
     )
+    create_table_artifact(
+        key="alflow-simulation-curve",
+        table=[  # one row per strategy and round, means over seeds
+            {
+                "strategy": e["strategy"],
+                "labels": int(n),
+                "accuracy": round(float(a), 4),
+                "accuracy_std": round(float(sd), 4),
+                "macro_f1": round(float(f), 4),
+            }
+            for e in summary["results"]
+            for n, a, sd, f in zip(
+                e["labels"], e["accuracy"], e["accuracy_std"], e["macro_f1"], strict=True
+            )
+        ],
+        description="learning curves (mean over seeds) of "
+        f"{summary['dataset']}: {summary['classifier']} on {summary['embedder']}",
+    )
+    # A local image path does not render in the UI: point to the curve table instead.
+    report = re.sub(
+        r"!\[[^\]]*\]\([^)]*\)",
+        f"(learning curve: the table artifact `alflow-simulation-curve`; "
+        f"the plot is {paths['plot']})",
+        paths["report"].read_text(encoding="utf-8"),
+    )
     create_markdown_artifact(
-        key="alflow-simulation-report",
-        markdown=paths["report"].read_text(encoding="utf-8"),
-        description=str(paths["report"]),
+        key="alflow-simulation-report", markdown=report, description=str(paths["report"])
     )

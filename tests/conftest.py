@@ -114,3 +114,55 @@ def s3_url(s3_server, tmp_path, monkeypatch):
 
     monkeypatch.setenv("ALFLOW_CACHE_DIR", str(tmp_path / "alflow-cache"))
     return f"s3://alflow-test/ws-{uuid.uuid4().hex[:8]}"
+
+
+# --- real servers (tests/servers.py) --------------------------------------------------------
+
+
+@pytest.hookimpl(trylast=True)  # after -k / -m deselection
+def pytest_collection_modifyitems(session, config, items):
+    """Start the servers the selected tests need now, so their start-up overlaps other tests."""
+    from tests import servers
+
+    needed = set()
+    for item in items:
+        needed.update(getattr(item, "fixturenames", ()))
+    servers.start_early(needed)
+
+
+def pytest_unconfigure(config):
+    from tests import servers
+
+    servers.stop_all()
+
+
+@pytest.fixture(scope="session")
+def label_studio():
+    """A real Label Studio server on loopback (``.url``, ``.token``: a legacy API token)."""
+    from tests import servers
+
+    server = servers.started("label_studio")
+    if server is None:
+        servers.missing(f"Label Studio is not installed in {servers.LS_VENV} (make labelstudio)")
+    return server.wait()
+
+
+@pytest.fixture(scope="session")
+def prefect_api():
+    """A real ``prefect server start`` on loopback (``.url`` is its API URL)."""
+    from tests import servers
+
+    return servers.started("prefect_api").wait()
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Say how long the real servers took to become healthy (CI logs keep the figure)."""
+    from tests import servers
+
+    for name, server in servers._STARTED.items():
+        if isinstance(server, servers.External):
+            continue
+        if server is not None and server.ready_after_s is not None:
+            terminalreporter.write_line(
+                f"{server.name} ({name}) healthy {server.ready_after_s:.1f} s after its start"
+            )

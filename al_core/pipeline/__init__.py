@@ -3,7 +3,7 @@
 One iteration, one module per step::
 
     queue_import -> plan -> (skip | model: embed, train, evaluate -> stopping -> selection
-    -> export) -> record
+    -> export) -> record -> withdraw
 
 Every step reads its inputs from the workspace and writes its outputs as files; nothing is
 visible to the next iteration until :func:`record_iteration` commits.
@@ -21,6 +21,7 @@ _EXPORTS: dict[str, str] = {
     "batch_id_for": "export",
     "export_selection": "export",
     "queue_for": "export",
+    "workspace_key": "export",
     "LabelImportReport": "label_import",
     "import_label_file": "label_import",
     "import_label_rows": "label_import",
@@ -39,6 +40,10 @@ _EXPORTS: dict[str, str] = {
     "pending_count": "state",
     "pipeline_status": "state",
     "check_stopping": "stopping",
+    "items_to_withdraw": "withdraw",
+    "disagreement_report": "review",
+    "send_review_batch": "review",
+    "withdraw_items": "withdraw",
 }
 
 __all__ = [
@@ -47,12 +52,14 @@ __all__ = [
     "TrainedModel",
     "batch_id_for",
     "check_stopping",
+    "disagreement_report",
     "ensure_embeddings",
     "evaluate_model",
     "export_selection",
     "import_label_file",
     "import_label_rows",
     "import_queue",
+    "items_to_withdraw",
     "load_model",
     "loop_state",
     "pending_count",
@@ -62,7 +69,10 @@ __all__ = [
     "record_iteration",
     "resolve_settings",
     "select_batch",
+    "send_review_batch",
     "train_model",
+    "workspace_key",
+    "withdraw_items",
 ]
 
 
@@ -80,7 +90,12 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # for type checkers and IDEs; at run time the names load lazily
-    from al_core.pipeline.export import batch_id_for, export_selection, queue_for
+    from al_core.pipeline.export import (
+        batch_id_for,
+        export_selection,
+        queue_for,
+        workspace_key,
+    )
     from al_core.pipeline.label_import import (
         LabelImportReport,
         import_label_file,
@@ -96,7 +111,9 @@ if TYPE_CHECKING:  # for type checkers and IDEs; at run time the names load lazi
     from al_core.pipeline.plan import Plan, plan_iteration
     from al_core.pipeline.queue_import import import_queue
     from al_core.pipeline.record import record_iteration
+    from al_core.pipeline.review import disagreement_report, send_review_batch
     from al_core.pipeline.selection import select_batch
     from al_core.pipeline.settings import resolve_settings
     from al_core.pipeline.state import loop_state, pending_count, pipeline_status
     from al_core.pipeline.stopping import check_stopping
+    from al_core.pipeline.withdraw import items_to_withdraw, withdraw_items

@@ -127,10 +127,11 @@ def _adopt_exported(ws: Workspace, iteration: int) -> dict[str, Any] | None:
     for rank, task in enumerate(tasks):
         pred = (task.get("predictions") or [{}])[0]
         choices = [r["value"]["choices"] for r in pred.get("result", []) if "value" in r]
+        # The query score is in the task's meta (the prediction's score is the confidence).
         items.append(
             {
                 "id": task["data"]["id"],
-                "score": pred.get("score"),
+                "score": (task.get("meta") or {}).get("query_score"),
                 "rank": rank,
                 "predicted": choices[0] if choices else None,
             }

@@ -3,6 +3,7 @@
 Layout under ``root``::
 
     outbox/<batch_id>.json   Label Studio tasks of each exported batch (never rewritten)
+    outbox/withdrawn.json    items taken back (loop stopped, labelled elsewhere): skip them
     inbox/                   annotators drop label files here (.json, .csv, .jsonl, .ndjson)
     inbox/imported/          files whose labels are stored, moved here under their own name
     label_config.xml         Label Studio labelling config, for loading batches by hand
@@ -21,7 +22,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from al_core.labels import LabelSet
-from al_core.queues.base import AnnotationQueue, ExportBatch
+from al_core.queues.base import AnnotationQueue, ExportBatch, LabelDelivery
 from al_core.queues.labelstudio_format import label_config, to_ls_tasks
 from al_core.storage.atomic import fsync_dir
 
@@ -140,6 +141,30 @@ class FileQueue(AnnotationQueue):
             copies.append(copy)
         return copies
 
+    def pull_labels(self) -> list[LabelDelivery]:
+        """Each inbox file as a delivery (see :meth:`pull_label_files`)."""
+        return [LabelDelivery(origin=str(p), path=p, receipt=p) for p in self.pull_label_files()]
+
+    def confirm(self, delivery: LabelDelivery) -> None:
+        self.mark_imported(delivery.receipt)
+
+    def refuse(self, delivery: LabelDelivery, reason: str) -> None:
+        self.reject(delivery.receipt, reason)
+
+    def withdraw(self, ids: list[str], reason: str) -> list[str]:
+        """Add ``ids`` to ``outbox/withdrawn.json`` (id -> reason), the list annotators skip.
+
+        A file handed to people cannot be taken back; this list says which of its items are
+        no longer wanted. Returns the ids not listed before.
+        """
+        key = "outbox/withdrawn.json"
+        listed = self.location.read_json(key) if self.location.is_file(key) else {}
+        new = [i for i in dict.fromkeys(ids) if i not in listed]
+        if new:
+            listed.update({i: reason for i in new})
+            self.location.write_json(key, listed)
+        return new
+
     def mark_imported(self, path: Path) -> Path | str:
         """Move ``path`` from ``inbox/`` to ``inbox/imported/``; return its new place.
 
@@ -188,7 +213,7 @@ class FileQueue(AnnotationQueue):
         outbox = sorted(
             n[: -len(".json")]
             for n in self.location.list("outbox")
-            if _waiting_name(n) and n.endswith(".json")
+            if _waiting_name(n) and n.endswith(".json") and n != "withdrawn.json"
         )
         return {
             "queue": self.name,

@@ -143,13 +143,31 @@ def read_label_file(path: str | Path, label_set: LabelSet | None = None) -> Labe
     sha = hashlib.sha256(data).hexdigest()
     text = _decode(path, data)
     fmt, rows = parser(path, text)
-    if label_set is not None:
-        for row in rows:
-            if row.error is None and not row.skipped:
-                problem = _check_label_set(row.labels, label_set)
-                if problem:
-                    row.fail(problem)
+    _check_rows(rows, label_set)
     return label_rows(rows, path=str(path), format=fmt, sha256=sha)
+
+
+def parse_ls_tasks(
+    tasks: Sequence[Any], label_set: LabelSet | None = None, **attrs: str
+) -> LabelRows:
+    """Rows of the annotations of Label Studio ``tasks`` as its API or JSON export gives them.
+
+    The same parser as a JSON export file (one row per annotation, skips as skips); ``attrs``
+    describe the source (e.g. ``origin``).
+    """
+    rows = _parse_ls_full(list(tasks))
+    _check_rows(rows, label_set)
+    return label_rows(rows, format=FORMAT_LS_JSON, **attrs)
+
+
+def _check_rows(rows: list[LabelRow], label_set: LabelSet | None) -> None:
+    if label_set is None:
+        return
+    for row in rows:
+        if row.error is None and not row.skipped:
+            problem = _check_label_set(row.labels, label_set)
+            if problem:
+                row.fail(problem)
 
 
 # --- whole-file helpers -------------------------------------------------------------------

@@ -12,11 +12,12 @@ from typing import Any
 from xml.sax.saxutils import quoteattr
 
 from al_core.labels import LabelSet
-from al_core.queues.base import ExportBatch
+from al_core.queues.base import ExportBatch, ExportItem
 
 FROM_NAME = "label"  # name of the <Choices> control; the key of the label in JSON-MIN exports
 TO_NAME = "text"  # name of the <Text> object tag and of the task's text field
 ID_FIELD = "alflow_id"
+NOTE_FIELD = "alflow_note"  # a note for annotators (a review batch's votes), a data column
 
 
 def label_config(label_set: LabelSet) -> str:
@@ -51,23 +52,66 @@ def to_ls_tasks(batch: ExportBatch) -> list[dict[str, Any]]:
     """One Label Studio task per item of ``batch``, in rank order as given.
 
     The model's predicted labels go in as a prediction (a pre-annotation) when the batch has a
-    ``model_version``; before the first model there are no predictions.
+    ``model_version``; its ``score`` is the model's confidence in them (Label Studio sorts and
+    filters on it). The query strategy's score goes in the task's ``meta`` as
+    ``query_score``. Before the first model there are no predictions.
     """
     tasks: list[dict[str, Any]] = []
     for item in batch.items:
+        meta: dict[str, Any] = {
+            "batch_id": batch.batch_id,
+            "rank": int(item.rank),
+            "iteration": int(batch.iteration),
+        }
+        if item.score is not None:
+            meta["query_score"] = float(item.score)
         task: dict[str, Any] = {
             "data": {"id": item.id, ID_FIELD: item.id, TO_NAME: item.text},
-            "meta": {
-                "batch_id": batch.batch_id,
-                "rank": int(item.rank),
-                "iteration": int(batch.iteration),
-            },
+            "meta": meta,
         }
+        if item.note is not None:
+            task["data"][NOTE_FIELD] = item.note
         if batch.model_version is not None:
             prediction: dict[str, Any] = {"model_version": str(batch.model_version)}
-            if item.score is not None:
-                prediction["score"] = float(item.score)
+            if item.confidence is not None:
+                prediction["score"] = float(item.confidence)
             prediction["result"] = choices_result(list(item.predicted or []))
             task["predictions"] = [prediction]
         tasks.append(task)
     return tasks
+
+
+def from_ls_tasks(batch_id: str, tasks: list[dict[str, Any]]) -> ExportBatch:
+    """The :class:`ExportBatch` that :func:`to_ls_tasks` turned into ``tasks`` (its inverse).
+
+    Used to send a recorded batch again exactly as it was first exported.
+    """
+    items = []
+    version = None
+    iteration = 0
+    for rank, task in enumerate(tasks):
+        meta = task.get("meta") or {}
+        iteration = int(meta.get("iteration", iteration))
+        prediction = (task.get("predictions") or [None])[0]
+        predicted = confidence = None
+        if prediction is not None:
+            version = prediction.get("model_version", version)
+            confidence = prediction.get("score")
+            chosen = [
+                label
+                for r in prediction.get("result", [])
+                for label in (r.get("value") or {}).get("choices", [])
+            ]
+            predicted = chosen
+        items.append(
+            ExportItem(
+                id=str(task["data"][ID_FIELD]),
+                text=task["data"][TO_NAME],
+                score=meta.get("query_score"),
+                rank=int(meta.get("rank", rank)),
+                predicted=predicted,
+                confidence=confidence,
+                note=task["data"].get(NOTE_FIELD),
+            )
+        )
+    return ExportBatch(batch_id=batch_id, iteration=iteration, model_version=version, items=items)

@@ -6,7 +6,7 @@ from al_core.storage.atomic import (
     atomic_write_text,
 )
 from al_core.storage.commits import Recovery, Snapshot
-from al_core.storage.config import ActiveLearningSettings, WorkspaceConfig
+from al_core.storage.config import ActiveLearningSettings, QueueSettings, WorkspaceConfig
 from al_core.storage.location import Location, is_remote
 from al_core.storage.schema import SCHEMAS, TABLES
 from al_core.storage.status import workspace_status
@@ -16,6 +16,7 @@ __all__ = [
     "SCHEMAS",
     "TABLES",
     "ActiveLearningSettings",
+    "QueueSettings",
     "Location",
     "Recovery",
     "Snapshot",

@@ -46,6 +46,39 @@ class ActiveLearningSettings:
     dask_address: str | None = None
 
 
+QUEUE_KINDS = ("file", "label-studio")
+
+
+@dataclass
+class QueueSettings:
+    """Where batches go and labels come from: the file queue (default) or a Label Studio server.
+
+    The API token itself is never stored here: ``token_env`` names the environment variable
+    that holds it, ``token_block`` (optional) a Prefect Secret block tried when that variable
+    is unset. ``project_id`` is filled in when alflow creates the project.
+    """
+
+    kind: str = "file"
+    url: str | None = None
+    project_id: int | None = None
+    project_title: str | None = None
+    token_env: str = "LABEL_STUDIO_API_KEY"
+    token_block: str | None = None
+    timeout_s: float = 30.0
+    retries: int = 4
+
+    def __post_init__(self) -> None:
+        if self.kind not in QUEUE_KINDS:
+            raise ConfigError(f"unknown queue kind {self.kind!r}; choose one of {QUEUE_KINDS}")
+        if self.kind == "label-studio":
+            if not self.url or not str(self.url).startswith(("http://", "https://")):
+                raise ConfigError(f"a label-studio queue needs an http(s) URL, got {self.url!r}")
+        if self.timeout_s <= 0:
+            raise ConfigError("queue timeout_s must be positive")
+        if self.retries < 0:
+            raise ConfigError("queue retries must be 0 or more")
+
+
 @dataclass
 class WorkspaceConfig:
     labels: list[str]
@@ -57,6 +90,7 @@ class WorkspaceConfig:
     max_text_chars: int = 20_000
     label_policy: str = "latest"
     active_learning: ActiveLearningSettings = field(default_factory=ActiveLearningSettings)
+    queue: QueueSettings = field(default_factory=QueueSettings)
     version: int = CONFIG_VERSION
 
     def __post_init__(self) -> None:
@@ -98,8 +132,15 @@ class WorkspaceConfig:
         bad = set(al) - al_known
         if bad:
             raise ConfigError(f"unknown active_learning keys: {', '.join(sorted(bad))}")
+        queue = data.pop("queue", {}) or {}
+        queue_known = {f.name for f in dataclasses.fields(QueueSettings)}
+        bad = set(queue) - queue_known
+        if bad:
+            raise ConfigError(f"unknown queue keys: {', '.join(sorted(bad))}")
         try:
-            return cls(active_learning=ActiveLearningSettings(**al), **data)
+            return cls(
+                active_learning=ActiveLearningSettings(**al), queue=QueueSettings(**queue), **data
+            )
         except TypeError as exc:
             raise ConfigError(f"invalid {CONFIG_NAME}: {exc}") from None
 

@@ -81,10 +81,13 @@ def test_iterations_publish_artifacts_for_the_prefect_ui(prefect_server, tmp_pat
     ingest_file(ws, tmp_path / "pool.csv")
     state = iteration_flow(str(ws.path), return_state=True)
     assert state.is_completed()
+    from al_core.pipeline import workspace_key
+
+    key = workspace_key(ws.uri)  # artifact keys are per workspace
     with get_client(sync_client=True) as client:
         arts = client.read_artifacts(
-            artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=["alflow-iteration"]))
+            artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=[f"{key}-iteration"]))
         )
     mine = [a for a in arts if a.flow_run_id == state.state_details.flow_run_id]
     assert len(mine) == 1 and mine[0].type == "markdown"
-    assert "alflow iteration 1: initial" in mine[0].data
+    assert f"{key}: iteration 1 initial" in mine[0].data

@@ -88,6 +88,31 @@ def test_flow_run_completes_and_is_recorded(small_run):
     assert run.parameters["strategies"] == STRATEGIES
 
 
+def test_curve_is_a_table_artifact_the_ui_can_show(small_run):
+    """The learning curve is a table (a local image path would not render in the UI)."""
+    import json as _json
+
+    from prefect import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+
+    state, _, _, _ = small_run
+    summary = state.result()
+    with get_client(sync_client=True) as client:
+        found = client.read_latest_artifacts(
+            artifact_filter=ArtifactFilter(
+                key=ArtifactFilterKey(any_=["alflow-simulation-curve", "alflow-simulation-report"])
+            )
+        )
+    by_key = {a.key: a for a in found}
+    rows = _json.loads(by_key["alflow-simulation-curve"].data)
+    for entry in summary["results"]:
+        mine = [r for r in rows if r["strategy"] == entry["strategy"]]
+        assert [r["labels"] for r in mine] == entry["labels"]
+        assert [r["accuracy"] for r in mine] == [round(a, 4) for a in entry["accuracy"]]
+    report = by_key["alflow-simulation-report"].data
+    assert "![" not in report and "alflow-simulation-curve" in report
+
+
 def test_summary_contract(small_run):
     state, _, _, (n_train, n_test) = small_run
     summary = state.result()

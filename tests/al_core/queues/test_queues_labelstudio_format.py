@@ -5,7 +5,16 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from al_core.labels import LabelSet
-from al_core.queues import REGISTRY, ExportBatch, ExportItem, FileQueue, label_config, to_ls_tasks
+from al_core.queues import (
+    REGISTRY,
+    ExportBatch,
+    ExportItem,
+    FileQueue,
+    LabelStudioQueue,
+    from_ls_tasks,
+    label_config,
+    to_ls_tasks,
+)
 
 
 def _batch(model_version="m-3"):
@@ -14,7 +23,9 @@ def _batch(model_version="m-3"):
         iteration=3,
         model_version=model_version,
         items=[
-            ExportItem(id="007", text="Great phone", score=0.91, rank=1, predicted=["pos"]),
+            ExportItem(
+                id="007", text="Great phone", score=0.91, rank=1, predicted=["pos"], confidence=0.8
+            ),
             ExportItem(id="42", text="Meh", score=float("nan"), rank=2, predicted=None),
         ],
     )
@@ -38,11 +49,11 @@ def test_to_ls_tasks_with_predictions():
     tasks = to_ls_tasks(_batch())
     assert tasks[0] == {
         "data": {"id": "007", "alflow_id": "007", "text": "Great phone"},
-        "meta": {"batch_id": "it-0003", "rank": 1, "iteration": 3},
+        "meta": {"batch_id": "it-0003", "rank": 1, "iteration": 3, "query_score": 0.91},
         "predictions": [
             {
                 "model_version": "m-3",
-                "score": 0.91,
+                "score": 0.8,
                 "result": [
                     {
                         "from_name": "label",
@@ -54,8 +65,18 @@ def test_to_ls_tasks_with_predictions():
             }
         ],
     }
-    # NaN score is dropped (Label Studio rejects NaN); no predicted label -> empty result.
+    # The prediction's score is the model's confidence (Label Studio sorts on it); the query
+    # score is metadata. NaN is dropped (Label Studio rejects NaN); no label -> empty result.
     assert tasks[1]["predictions"] == [{"model_version": "m-3", "result": []}]
+    assert "query_score" not in tasks[1]["meta"]
+
+
+def test_from_ls_tasks_inverts_to_ls_tasks():
+    for version in ("m-3", None):
+        tasks = to_ls_tasks(_batch(version))
+        again = from_ls_tasks("it-0003", tasks)
+        assert again.model_version == version and again.iteration == 3
+        assert to_ls_tasks(again) == tasks
 
 
 def test_to_ls_tasks_without_model_has_no_predictions():
@@ -72,4 +93,4 @@ def test_batch_rejects_duplicate_ids_and_empty_ids():
 
 
 def test_registry():
-    assert REGISTRY == {"file": FileQueue}
+    assert REGISTRY == {"file": FileQueue, "label-studio": LabelStudioQueue}
