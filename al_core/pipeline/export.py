@@ -104,7 +104,7 @@ def _new_batch(
     ids = [it["id"] for it in selection["items"]]
     texts = items_by_id(ws, ids)
     text_of = dict(zip(texts.id, texts.text, strict=True))
-    confidence = _confidences(ws, selection_path.parent / "model.pkl", texts, selection)
+    confidence = _confidences(ws, selection_path.parent / "model", texts, selection)
     return ExportBatch(
         batch_id=batch_id,
         iteration=iteration,
@@ -130,7 +130,7 @@ def _confidences(ws: Workspace, model_path: Path, items, selection: dict) -> dic
     labels, of the probability of the decision taken for each (``p`` if predicted, else
     ``1 - p``), so 1 means every yes and no was certain.
     """
-    if selection["model_version"] is None or not model_path.is_file():
+    if selection["model_version"] is None or not model_path.is_dir():
         return {}
     from al_core.pipeline.model import load_model
 

@@ -78,7 +78,7 @@ def test_dask_run_equals_local_run(prefect_server, labelled_ws, tmp_path):
 
     # ... and both equal the whole-pool path (one feature matrix, strategy.query on it) on
     # the workspace as it was before the run, with the model the run trained.
-    model = load_model(model_dir(labelled_ws, 1) / "model.pkl")
+    model = load_model(model_dir(labelled_ws, 1) / "model")
     lab, cand = labelled_items(before), candidate_items(before)
     frame = pd.concat([lab[["id", "text", "content_hash"]], cand], ignore_index=True)
     X = model.features(before, frame)

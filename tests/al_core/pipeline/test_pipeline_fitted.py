@@ -20,8 +20,8 @@ def test_fitted_once_per_pool_version(pool_ws, tmp_path, monkeypatch):
     monkeypatch.setattr(TfidfEmbedder, "fit", counting_fit)
     first = fitted_embedder(pool_ws, "tfidf")
     again = fitted_embedder(pool_ws, "tfidf")
-    assert calls == [69]  # 60 pool + 9 eval texts, fitted once
-    texts = pool_ws.query("SELECT text FROM pool ORDER BY id").text.tolist()
+    assert calls == [60]  # the 60 training-pool texts (never the 9 eval ones), fitted once
+    texts = pool_ws.query("SELECT text FROM pool WHERE role = 'pool' ORDER BY id").text.tolist()
     fresh = real_fit(TfidfEmbedder(), texts)
     assert (again.transform(texts) != fresh.transform(texts)).nnz == 0
     assert np.array_equal(
@@ -31,7 +31,8 @@ def test_fitted_once_per_pool_version(pool_ws, tmp_path, monkeypatch):
     (tmp_path / "more.csv").write_text("id,text\nx1,an entirely new word zyzzyva\n")
     ingest_file(pool_ws, tmp_path / "more.csv")
     newer = fitted_embedder(pool_ws, "tfidf")
-    assert calls == [69, 70]
+    assert calls == [60, 61]
     assert newer.transform(["zyzzyva"]).nnz == 1 and fresh.transform(["zyzzyva"]).nnz == 0
-    kept = list((pool_ws.path / "models" / "fitted").glob("tfidf-pool-v*.pkl"))
-    assert len(kept) == 1  # the fit of the older pool version is gone
+    kept = list((pool_ws.path / "models" / "fitted").glob("tfidf-pool-v*"))
+    assert len(kept) == 1 and kept[0].is_dir()  # the older pool version's fit is gone
+    assert not list(kept[0].rglob("*.pkl"))  # kept without pickle

@@ -67,7 +67,7 @@ def test_withdraw_when_stopped_and_when_labelled_elsewhere(pool_ws, settings, wr
         batch[0]: "labelled outside this annotation queue"
     }
     answer(ws, write_csv, truth, batch[1:3])
-    settings.max_iterations = 1
+    settings.stopping = ["label-budget(budget=3)"]  # 3 labels now: the first model stops
     out = run_train(ws, settings)
     assert out["row"]["status"] == "stopped"
     done = withdraw_items(ws, queue)
