@@ -101,6 +101,29 @@ def make_strategy(name: str, **params: Any):
         raise ConfigError(str(err)) from err
 
 
+def check_strategy_fits(strategy: str, classifier: str, label_types: set[str]) -> Any:
+    """Build ``strategy`` (``wrapper:base`` too) and check it can run with ``classifier``.
+
+    Raises :class:`ConfigError` when the strategy supports none of ``label_types`` or needs a
+    capability (:data:`al_core.query.NEEDS`) the classifier class lacks; returns the strategy.
+    """
+    from al_core.query import NEEDS
+
+    built = make_strategy(strategy)
+    clf_cls = lookup("classifiers", classifier)
+    if not label_types & set(built.label_types):
+        kinds = "/".join(sorted(label_types))
+        raise ConfigError(f"strategy {strategy!r} does not support {kinds}-label data")
+    for need in built.needs:
+        attr = NEEDS.get(need)
+        if attr and not callable(getattr(clf_cls, attr, None)):
+            raise ConfigError(
+                f"strategy {strategy!r} needs {need} ({attr}), which classifier "
+                f"{classifier!r} does not provide; `alflow list strategies` says what each needs"
+            )
+    return built
+
+
 def make_initializer(name: str):
     return lookup("initializers", name)()
 

@@ -108,31 +108,14 @@ def check_config(
     else:
         embedder_name = registry.resolve_embedder_name(classifier, embedder)
         registry.make_embedder(embedder_name)  # unknown name -> ConfigError; cheap, loads nothing
-    known = registry.registry("strategies")
-    unknown = [name for name in plan if name not in known]
-    if unknown:
-        raise ConfigError(
-            f"unknown strategy {', '.join(map(repr, unknown))}; choose from {', '.join(known)}"
-        )
     clf_types = {"single", "multi"} if clf_cls.supports_multi_label else {"single"}
     if multi_label is not None:
         kind = "multi" if multi_label else "single"
         if kind not in clf_types:
             raise ConfigError(f"classifier {classifier!r} does not support {kind}-label data")
         clf_types = {kind}
-    needs_attr = {"probabilities": "predict_proba", "embeddings": "embed"}
-    for name in plan:
-        cls = known[name]
-        if not clf_types & set(cls.label_types):
-            kinds = "/".join(sorted(clf_types))
-            raise ConfigError(f"strategy {name!r} does not support {kinds}-label data")
-        for need in cls.needs:
-            attr = needs_attr.get(need)
-            if attr and not callable(getattr(clf_cls, attr, None)):
-                raise ConfigError(
-                    f"strategy {name!r} needs {need}, which classifier {classifier!r} "
-                    f"does not provide"
-                )
+    for name in plan:  # unknown names, label types and needs, wrappers (seals:badge) included
+        registry.check_strategy_fits(name, classifier, clf_types)
     return plan, embedder_name
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from al_core.errors import ConfigError
 from al_core.pipeline.stopping import make_criteria
-from al_core.registry import lookup, resolve_embedder_name
+from al_core.registry import check_strategy_fits, lookup, resolve_embedder_name
 from al_core.storage import ActiveLearningSettings, Workspace
 
 
@@ -25,14 +25,10 @@ def resolve_settings(ws: Workspace, **overrides: Any) -> ActiveLearningSettings:
         settings.embedder = None
     else:
         settings.embedder = resolve_embedder_name(settings.classifier, settings.embedder)
-    strategy = lookup("strategies", settings.strategy)
+    label_type = "multi" if ws.config.multi_label else "single"
+    check_strategy_fits(settings.strategy, settings.classifier, {label_type})
     lookup("initializers", settings.initializer)
     make_criteria(settings, len(ws.config.labels))  # an unknown or malformed criterion fails here
-    label_type = "multi" if ws.config.multi_label else "single"
-    if label_type not in strategy.label_types:
-        raise ConfigError(
-            f"strategy {settings.strategy!r} does not support {label_type}-label workspaces"
-        )
     if settings.batch_size < 1:
         raise ConfigError("batch_size must be at least 1")
     if settings.partition_rows < 1:
