@@ -45,18 +45,19 @@ def iterate(
 ) -> None:
     """Run one active-learning iteration as a Prefect flow (import, train, query, export)."""
     from al_core.errors import AlflowError
+    from al_core.storage import Workspace
     from flows.runners import start_api_early
 
-    api = start_api_early()  # overlaps the checks and imports below
+    # Fail fast on a bad workspace or a run already in progress before anything starts (a
+    # failed flow would print Prefect's traceback before our one-line error). The run lock is
+    # released again at once; the flow takes it for the whole run and checks again.
+    ws = Workspace.open(workspace)
+    with ws.run_lock():
+        pass
+    api = start_api_early()  # overlaps the settings check and the flow's imports
     try:
         from al_core.pipeline import resolve_settings
-        from al_core.storage import Workspace
 
-        # Fail fast on a bad workspace or name, or a run already in progress, before the flow
-        # starts (a failed flow would print Prefect's traceback before our one-line error; the
-        # temporary server is then stopped at exit). The run lock is released again at once;
-        # the flow takes it for the whole run and checks again.
-        ws = Workspace.open(workspace)
         resolve_settings(
             ws,
             strategy=strategy,
@@ -65,8 +66,6 @@ def iterate(
             batch_size=batch_size,
             min_new_labels=min_new_labels,
         )
-        with ws.run_lock():
-            pass
         if not as_json:
             err.print("starting the Prefect flow alflow-iteration ...", highlight=False)
         from prefect.exceptions import FailedRun

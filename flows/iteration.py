@@ -206,7 +206,7 @@ def _timed(timings: dict[str, float], step: str) -> Iterator[None]:
         timings[step] = time.perf_counter() - started
 
 
-def _embed(workspace: str, embedder: str) -> dict[str, Any]:
+def _embed(workspace: str, embedder: str | None) -> dict[str, Any]:
     """Embed the texts the cache lacks, mapped over partitions on the flow's task runner."""
     started = time.perf_counter()
     specs = plan_embedding(workspace, embedder)

@@ -19,7 +19,7 @@ from tasks.common import open_ws
 
 
 @task(name="plan-embedding", cache_policy=NO_CACHE)
-def plan_embedding(workspace: str, embedder: str) -> list[dict[str, Any]]:
+def plan_embedding(workspace: str, embedder: str | None) -> list[dict[str, Any]]:
     """Partitions of the pool's texts that the embedding cache lacks."""
     return partitions.plan_embedding(open_ws(workspace), embedder)
 

@@ -42,7 +42,7 @@ def trec_template(tmp_path_factory):
     run_alflow("init", ws, "--labels", ",".join(TREC_LABELS), check=True)
     cfg = json.loads((ws / "alflow.json").read_text())
     cfg["active_learning"].update(
-        classifier="logreg", batch_size=10, min_new_labels=5, max_iterations=2
+        classifier="logreg", batch_size=10, min_new_labels=5, max_iterations=1
     )
     (ws / "alflow.json").write_text(json.dumps(cfg))
     run_alflow("ingest", ws, root / "pool.parquet", check=True)
@@ -137,7 +137,7 @@ def test_loop_through_label_studio(tmp_path, trec_template, prefect_env, prefect
     for item in batch2:
         _sent(sent, item, admin, ls.annotate(tasks[item]["id"], [gold[item]]), [gold[item]])
 
-    # Iteration 3 trains the second model: max-iterations (2) stops the loop.
+    # Iteration 3 trains the second model, after one query round: max-iterations (1) stops.
     r = _iterate(ws, env, outputs)
     assert "iteration 3: stopped" in r.stdout, r.stdout + r.stderr
     # The edit is a new version of its annotation: the relabel counts as a change.
