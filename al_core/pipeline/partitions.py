@@ -48,9 +48,7 @@ def cache_of(ws: Workspace) -> EmbeddingCache:
 # -- embedding ---------------------------------------------------------------------------------
 
 
-def plan_embedding(
-    ws: Workspace, embedder_name: str | None, rows: int = EMBED_ROWS
-) -> list[dict]:
+def plan_embedding(ws: Workspace, embedder_name: str | None, rows: int = EMBED_ROWS) -> list[dict]:
     """Partitions of the pool's texts missing from the cache (none for fitted embedders, nor
     without an embedder: classifiers that read texts themselves).
 
@@ -100,9 +98,7 @@ def embed_partition(workspace: str, spec: dict, progress: bool = False) -> dict[
     return {"embedded": len(missing), "seconds": time.perf_counter() - started}
 
 
-def summarize_embedding(
-    embedder_name: str | None, results: list[dict], seconds: float
-) -> dict:
+def summarize_embedding(embedder_name: str | None, results: list[dict], seconds: float) -> dict:
     """The embedding step's report from its partitions' results."""
     if embedder_name is None:
         return {"embedder": None, "cacheable": False, "embedded": 0}
