@@ -10,8 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from al_core.initialization.base import Initializer
-from al_core.initialization.random import check_sizes
-from al_core.initialization.stratified import strata_of
+from al_core.initialization.stratified import sample_strata
 
 
 def allocate_equal(counts: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
@@ -50,20 +49,7 @@ class ClassBalancedInitializer(Initializer):
         X: np.ndarray | None = None,
         seed: int | None = None,
     ) -> np.ndarray:
-        n_pool, n = check_sizes(n_pool, n)
-        strata = strata_of(y, n_pool)
-        if n == 0:
-            return np.empty(0, dtype=np.int64)
-        rng = np.random.default_rng(seed)
-        counts = np.bincount(strata)
-        alloc = allocate_equal(counts, n, rng)
-        members = np.split(np.argsort(strata, kind="stable"), np.cumsum(counts)[:-1])
-        chosen = [
-            rng.choice(items, size=k, replace=False)
-            for items, k in zip(members, alloc, strict=True)
-            if k
-        ]
-        return rng.permutation(np.concatenate(chosen)).astype(np.int64)
+        return sample_strata(y, n_pool, n, seed, allocate_equal)
 
     def __repr__(self) -> str:
         return "ClassBalancedInitializer()"

@@ -8,6 +8,8 @@ stratification, so every combination present gets its share.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from al_core.initialization.base import Initializer
@@ -70,6 +72,30 @@ def strata_of(y: np.ndarray, n_pool: int) -> np.ndarray:
     return np.asarray(inverse, dtype=np.int64).reshape(-1)
 
 
+Allocate = Callable[[np.ndarray, int, np.random.Generator], np.ndarray]
+
+
+def sample_strata(
+    y: np.ndarray | None, n_pool: int, n: int, seed: int | None, allocate: Allocate
+) -> np.ndarray:
+    """``min(n, n_pool)`` distinct indices: per-stratum counts from ``allocate``, items drawn
+    uniformly within each stratum under ``seed``, returned in random order."""
+    n_pool, n = check_sizes(n_pool, n)
+    strata = strata_of(y, n_pool)
+    if n == 0:
+        return np.empty(0, dtype=np.int64)
+    rng = np.random.default_rng(seed)
+    counts = np.bincount(strata)
+    alloc = allocate(counts, n, rng)
+    members = np.split(np.argsort(strata, kind="stable"), np.cumsum(counts)[:-1])
+    chosen = [
+        rng.choice(items, size=k, replace=False)
+        for items, k in zip(members, alloc, strict=True)
+        if k
+    ]
+    return rng.permutation(np.concatenate(chosen)).astype(np.int64)
+
+
 class StratifiedInitializer(Initializer):
     """``min(n, n_pool)`` distinct indices with class proportions close to the pool's.
 
@@ -91,20 +117,7 @@ class StratifiedInitializer(Initializer):
         X: np.ndarray | None = None,
         seed: int | None = None,
     ) -> np.ndarray:
-        n_pool, n = check_sizes(n_pool, n)
-        strata = strata_of(y, n_pool)
-        if n == 0:
-            return np.empty(0, dtype=np.int64)
-        rng = np.random.default_rng(seed)
-        counts = np.bincount(strata)
-        alloc = allocate_proportional(counts, n, rng)
-        members = np.split(np.argsort(strata, kind="stable"), np.cumsum(counts)[:-1])
-        chosen = [
-            rng.choice(items, size=k, replace=False)
-            for items, k in zip(members, alloc, strict=True)
-            if k
-        ]
-        return rng.permutation(np.concatenate(chosen)).astype(np.int64)
+        return sample_strata(y, n_pool, n, seed, allocate_proportional)
 
     def __repr__(self) -> str:
         return "StratifiedInitializer()"
