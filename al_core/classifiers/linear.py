@@ -163,24 +163,30 @@ class SklearnClassifier(Classifier):
         return self
 
     def _save_state(self, directory: Path) -> dict[str, Any]:
-        from al_core.classifiers.persistence import dump_sklearn
+        from al_core.classifiers.persistence import dump_logreg, dump_sklearn
 
         entries = []
         for j, est in enumerate(self._estimators or []):
             if isinstance(est, _Constant):
                 entries.append({"constant": est.value})
+            elif (arrays := dump_logreg(est, directory / f"estimator-{j}")) is not None:
+                entries.append({"logreg": arrays.name})
             else:
                 entries.append({"file": dump_sklearn(est, directory / f"estimator-{j}.skops").name})
         classes = None if self.classes_ is None else [int(c) for c in self.classes_]
         return {"classes": classes, "estimators": entries}
 
     def _load_state(self, directory: Path, state: dict[str, Any]) -> None:
-        from al_core.classifiers.persistence import load_sklearn
+        from al_core.classifiers.persistence import load_logreg, load_sklearn
 
-        self._estimators = [
-            _Constant(e["constant"]) if "constant" in e else load_sklearn(directory / e["file"])
-            for e in state["estimators"]
-        ]
+        def load(entry: dict[str, Any]) -> Any:
+            if "constant" in entry:
+                return _Constant(entry["constant"])
+            if "logreg" in entry:
+                return load_logreg(directory / entry["logreg"])
+            return load_sklearn(directory / entry["file"])
+
+        self._estimators = [load(e) for e in state["estimators"]]
         classes = state.get("classes")
         self.classes_ = None if classes is None else np.asarray(classes, dtype=np.int64)
 

@@ -101,3 +101,44 @@ def test_the_learner_passes_the_unlabelled_pool_to_semi_supervised_heads():
     learner.ignore([5])
     learner.update_label_at([3], y[[3]])
     assert seen["unlabeled"] == 16  # neither labelled nor ignored items are passed
+
+
+@pytest.mark.parametrize(
+    ("classes", "multi_label"), [([0, 1], False), ([0, 1, 2, 3], False), ([0, 1, 2], True)]
+)
+def test_a_logistic_regression_is_saved_as_arrays_and_reloads_without_skops(
+    tmp_path, classes, multi_label
+):
+    X, y = blobs(20, classes)
+    if multi_label:
+        y = np.stack([y == 0, y == 1, y != 1], axis=1).astype(np.int64)
+    clf = EmbeddingLogRegClassifier(len(classes), multi_label=multi_label, seed=0).fit(X, y)
+    folder = clf.save(tmp_path / "m")
+    assert not list(folder.rglob("*.skops"))
+    assert {p.suffix for p in folder.rglob("*") if p.is_file()} <= {".json", ".npy"}
+    again = Classifier.load(folder)
+    np.testing.assert_array_equal(again.predict_proba(X), clf.predict_proba(X))
+    # Reading the arrays needs no skops, whose import walks every scikit-learn estimator.
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from al_core.classifiers import Classifier;"
+        f"Classifier.load({str(folder)!r});"
+        "print('skops' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+def test_a_logistic_regression_with_a_class_weight_dict_goes_to_skops(tmp_path):
+    from sklearn.linear_model import LogisticRegression
+
+    from al_core.classifiers.persistence import dump_logreg
+
+    X, y = blobs(10, [0, 1])
+    est = LogisticRegression(class_weight={0: 1.0, 1: 2.0}).fit(X, y)
+    assert dump_logreg(est, tmp_path / "arrays") is None  # JSON would turn the keys into text
+    assert not (tmp_path / "arrays").exists()
+    path = dump_sklearn(est, tmp_path / "est.skops")
+    np.testing.assert_array_equal(load_sklearn(path).predict_proba(X), est.predict_proba(X))
