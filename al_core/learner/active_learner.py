@@ -54,6 +54,8 @@ class ActiveLearner:
     fresh one, so no state leaks between rounds, unless ``reuse_model`` is true and the
     classifier supports warm starts (``supports_warm_start``): then the trained instance is
     fitted again, so it can continue from its weights or keep a training schedule (SetFit).
+    ``reuse_model=None`` (the default) follows the classifier's own ``wants_reuse``, the rule
+    the workspace pipeline applies too.
     Classifiers with ``uses_unlabeled`` also get the unlabelled, non-ignored pool items at
     every fit (semi-supervised learning). ``X`` may be a dense array, a sparse matrix or
     a list of texts (whatever the classifier's ``input_kind`` wants). Labels use the encoding of
@@ -76,7 +78,7 @@ class ActiveLearner:
         multi_label: bool = False,
         stopping: Sequence[StoppingCriterion] = (),
         seed: int | None = None,
-        reuse_model: bool = False,
+        reuse_model: bool | None = None,
     ) -> None:
         if not callable(classifier_factory):
             raise TypeError("classifier_factory must be a callable that returns a Classifier")
@@ -93,7 +95,7 @@ class ActiveLearner:
         self.multi_label = bool(multi_label)
         self.stopping: list[StoppingCriterion] = list(stopping)
         self.seed = None if seed is None else int(seed)
-        self.reuse_model = bool(reuse_model)
+        self.reuse_model = None if reuse_model is None else bool(reuse_model)
         self._X: Features = X
         self._n_pool = n_pool
         if self.multi_label:
@@ -541,9 +543,10 @@ class ActiveLearner:
 
     def _fit(self) -> None:
         labeled = self.indices_labeled
-        reuse = getattr(self, "reuse_model", False) and getattr(
-            self._classifier, "supports_warm_start", False
-        )
+        reuse = getattr(self, "reuse_model", False)
+        if reuse is None:  # as the classifier wants (SetFit keeps its body between rounds)
+            reuse = getattr(self._classifier, "wants_reuse", False)
+        reuse = reuse and getattr(self._classifier, "supports_warm_start", False)
         clf = self._classifier if reuse else self.classifier_factory()
         kwargs = {}
         if getattr(clf, "uses_unlabeled", False):

@@ -77,7 +77,7 @@ def simulate(
     name: str | None = None,
     stopping: Sequence[str] = (),
     stopping_indices: np.ndarray | None = None,
-    reuse_model: bool = False,
+    reuse_model: bool | None = None,
 ) -> SimulationRun:
     """Run ``iterations`` rounds of query ``batch_size`` -> reveal gold -> retrain.
 
@@ -93,7 +93,8 @@ def simulate(
     every point, on the pool rows ``stopping_indices`` (default: the whole pool) and with the
     test scores as evaluation scores, and the run records where each first said stop. The run
     always goes on to the full budget, so the cost of stopping early can be measured.
-    ``reuse_model`` refits one classifier instance every round (see :class:`ActiveLearner`).
+    ``reuse_model`` refits one classifier instance every round (see :class:`ActiveLearner`;
+    None: when the classifier wants it, as in the pipeline).
     """
     if initial < 1:
         raise ValueError(f"initial must be >= 1, got {initial}")

@@ -60,17 +60,22 @@ class _Counting(EmbeddingLogRegClassifier):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        type(self).made += 1
+        _Counting.made += 1
 
 
-def test_the_learner_reuses_a_warm_startable_model_only_when_asked():
+class _WantsReuse(_Counting):
+    warm_start = True  # what `wants_reuse` reads, as on SetFit
+
+
+def test_the_learner_reuses_a_warm_startable_model_when_asked_or_when_it_wants_to():
     from al_core.query import RandomSampling
 
     X, y = blobs(10, [0, 1, 2])
-    for reuse, expected in ((False, 3), (True, 1)):
+    cases = ((_Counting, False, 3), (_Counting, True, 1), (_Counting, None, 3))
+    for cls, reuse, expected in (*cases, (_WantsReuse, None, 1), (_WantsReuse, False, 3)):
         _Counting.made = 0
         learner = ActiveLearner(
-            lambda: _Counting(3, seed=0),
+            lambda cls=cls: cls(3, seed=0),
             RandomSampling(),
             X,
             num_classes=3,
@@ -81,7 +86,7 @@ def test_the_learner_reuses_a_warm_startable_model_only_when_asked():
         for _ in range(2):
             result = learner.query(2)
             learner.update(y[result.indices])
-        assert _Counting.made == expected
+        assert _Counting.made == expected, (cls.__name__, reuse)
 
 
 def test_the_learner_passes_the_unlabelled_pool_to_semi_supervised_heads():
