@@ -184,7 +184,6 @@ def run_simulation(train: Path, test: Path, args: argparse.Namespace) -> dict:
                         seed=seed,
                         num_classes=len(names),
                         name=strategy,
-                        reuse_model=factory().wants_reuse,
                     )
                 )
             print(

@@ -85,8 +85,6 @@ def ensure_embeddings(ws: Workspace, embedder_name: str | None, progress: bool =
     Runs the partitions of :func:`al_core.pipeline.partitions.plan_embedding` here, one after
     the other; the iteration flow maps them over its task runner instead.
     """
-    if embedder_name is None:
-        return {"embedder": None, "cacheable": False, "embedded": 0}
     from al_core.pipeline.partitions import embed_partition, plan_embedding, summarize_embedding
 
     started = time.perf_counter()
