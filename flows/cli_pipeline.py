@@ -46,14 +46,16 @@ def iterate(
     """Run one active-learning iteration as a Prefect flow (import, train, query, export)."""
     from al_core.errors import AlflowError
     from al_core.storage import Workspace
-    from flows.runners import start_api_early
+    from flows.runners import check_dask_address, start_api_early
 
-    # Fail fast on a bad workspace or a run already in progress before anything starts (a
-    # failed flow would print Prefect's traceback before our one-line error). The run lock is
-    # released again at once; the flow takes it for the whole run and checks again.
+    # Fail fast on a bad workspace, a run already in progress or a bad Dask address before
+    # anything starts (a failed flow would print Prefect's traceback before our one-line
+    # error). The run lock is released again at once; the flow takes it for the whole run and
+    # checks again.
     ws = Workspace.open(workspace)
     with ws.run_lock():
         pass
+    check_dask_address(dask if dask is not None else ws.config.active_learning.dask_address)
     api = start_api_early()  # overlaps the settings check and the flow's imports
     try:
         from al_core.pipeline import resolve_settings
@@ -70,13 +72,13 @@ def iterate(
             err.print("starting the Prefect flow alflow-iteration ...", highlight=False)
         from prefect.exceptions import FailedRun
 
-        from flows.iteration import run_iteration
+        from flows.iteration import iteration_flow
     finally:
         if api is not None:
             api.join()
 
     try:
-        summary = run_iteration(
+        summary = iteration_flow(
             str(workspace),
             dask_address=dask,
             strategy=strategy,

@@ -3,8 +3,8 @@
 import labels from the queue -> validate (rejects to quarantine) -> plan (stop early, saying
 why, when too few new labels arrived) -> embed new items -> train -> evaluate -> check
 stopping -> query -> export the batch -> record -> withdraw items no longer wanted.
-Embedding and scoring of the pool are mapped over partitions on the flow's task runner
-(threads, or a Dask cluster through :func:`run_iteration`).
+Embedding and scoring of the pool are mapped over partitions on local threads, or on the
+Dask cluster of the ``dask_address`` parameter or workspace setting (``flows/runners.py``).
 
 Every task works on files in the workspace, so a re-run of a finished or crashed iteration
 neither duplicates nor loses anything (see ``al_core/pipeline/``). An annotation queue that
@@ -35,7 +35,7 @@ from al_core.query.uncertainty import ProbabilityScoreStrategy
 from al_core.registry import make_strategy
 from al_core.storage import Location, Workspace, utcnow
 from flows.publish import label_flow_run, publish_failure, publish_iteration, workspace_key
-from flows.runners import LOCAL_THREADS, task_runner
+from flows.runners import LOCAL_THREADS, PartitionRunner
 from tasks import (
     check_stop,
     embed_partition,
@@ -51,15 +51,6 @@ from tasks import (
     train,
     withdraw,
 )
-
-
-def run_iteration(workspace: str, dask_address: str | None = None, **options: Any) -> dict:
-    """Run :func:`iteration_flow` with the task runner of ``dask_address`` (default: the
-    workspace's ``dask_address`` setting; None there too: local threads)."""
-    if dask_address is None:
-        dask_address = Workspace.open(workspace).config.active_learning.dask_address
-    with task_runner(dask_address) as runner:
-        return iteration_flow.with_options(task_runner=runner)(workspace, **options)
 
 
 def _run_name() -> str:
@@ -100,8 +91,10 @@ def iteration_flow(
     batch_size: int | None = None,
     min_new_labels: int | None = None,
     force: bool = False,
+    dask_address: str | None = None,
 ) -> dict[str, Any]:
-    """Run one iteration on ``workspace``; arguments override the workspace's settings."""
+    """Run one iteration on ``workspace``; arguments override the workspace's settings
+    (``dask_address``: where partitions run, see ``flows/runners.py``)."""
     t0 = time.perf_counter()
     log = get_run_logger()
     _check_deployed_path(workspace)
@@ -117,8 +110,10 @@ def iteration_flow(
         min_new_labels=min_new_labels,
     )
     cfg = dataclasses.asdict(settings)
+    if dask_address is None:
+        dask_address = ws.config.active_learning.dask_address
     timings: dict[str, float] = {}
-    with ws.run_lock():
+    with ws.run_lock(), PartitionRunner(dask_address) as partitions:
         with _timed(timings, "import_labels"):
             imported = import_labels(workspace)
         failure = next((r["error"] for r in imported if r.get("queue_error")), None)
@@ -145,7 +140,7 @@ def iteration_flow(
                 )
         else:
             with _timed(timings, "embed"):
-                outcome["embedding"] = _embed(workspace, settings.embedder)
+                outcome["embedding"] = _embed(partitions, workspace, settings.embedder)
             with _timed(timings, "train"):
                 model = train(workspace, p.iteration, cfg)
             with _timed(timings, "evaluate"):
@@ -166,7 +161,9 @@ def iteration_flow(
                     )
             else:
                 with _timed(timings, "select"):
-                    selection, outcome["scoring"] = _select(workspace, p.iteration, model, cfg)
+                    selection, outcome["scoring"] = _select(
+                        partitions, workspace, p.iteration, model, cfg
+                    )
                 with _timed(timings, "export"):
                     exported = export_batch(workspace, p.iteration, selection)
                 if exported["error"]:
@@ -206,28 +203,32 @@ def _timed(timings: dict[str, float], step: str) -> Iterator[None]:
         timings[step] = time.perf_counter() - started
 
 
-def _embed(workspace: str, embedder: str | None) -> dict[str, Any]:
-    """Embed the texts the cache lacks, mapped over partitions on the flow's task runner."""
+def _embed(partitions: PartitionRunner, workspace: str, embedder: str | None) -> dict[str, Any]:
+    """Embed the texts the cache lacks, mapped over partitions."""
     started = time.perf_counter()
     specs = plan_embedding(workspace, embedder)
     # A progress bar when a person is watching and one partition runs here.
-    progress = sys.stderr.isatty() and len(specs) == 1
-    futures = embed_partition.map(unmapped(workspace), specs, unmapped(progress))
-    results = [f.result() for f in futures]
+    progress = sys.stderr.isatty() and len(specs) == 1 and partitions.dask_address is None
+    results = partitions.map(
+        embed_partition, workspace=unmapped(workspace), spec=specs, progress=unmapped(progress)
+    )
     return summarize_embedding(embedder, results, time.perf_counter() - started)
 
 
 def _select(
-    workspace: str, iteration: int, model: str, cfg: dict[str, Any]
+    partitions: PartitionRunner, workspace: str, iteration: int, model: str, cfg: dict[str, Any]
 ) -> tuple[str, dict[str, Any]]:
     """Score the pool mapped over partitions (when the strategy allows), then select."""
     if not isinstance(make_strategy(cfg["strategy"]), ProbabilityScoreStrategy):
         return select(workspace, iteration, model, cfg), {"partitions": 0}
     specs = plan_scoring(workspace, model, cfg["partition_rows"])
-    futures = score_partition.map(
-        unmapped(workspace), unmapped(model), unmapped(cfg["strategy"]), specs
+    parts = partitions.map(
+        score_partition,
+        workspace=unmapped(workspace),
+        model_path=unmapped(model),
+        strategy=unmapped(cfg["strategy"]),
+        spec=specs,
     )
-    parts = [f.result() for f in futures]
     info = {
         "partitions": len(parts),
         "rows": int(sum(p["rows"] for p in parts)),

@@ -1,9 +1,11 @@
-"""The task runner of the iteration flow: local threads, or a Dask cluster.
+"""Where the iteration flow's partition tasks run: local threads, or a Dask cluster.
 
-Embedding and scoring of the pool are mapped over partitions (``tasks/partitions.py``); where
-those tasks run is the flow's task runner:
+Embedding and scoring of the pool are mapped over partitions (``tasks/partitions.py``); the
+flow reads the address from its ``dask_address`` parameter or, unset, from the workspace's
+``dask_address`` setting, so a scheduled deployment run honours the setting as ``alflow
+iterate`` does (:class:`PartitionRunner`):
 
-* no address: Prefect's thread pool in this process (:data:`LOCAL_THREADS` at a time);
+* no address: the flow's own thread pool in this process (:data:`LOCAL_THREADS` at a time);
 * ``tcp://host:port``: the workers of that Dask cluster (``prefect-dask``, the ``dask`` extra);
   the workers must import alflow, see the workspace's path (a shared folder or an object
   store) and reach the same Prefect API (``PREFECT_API_URL``);
@@ -23,6 +25,21 @@ from typing import Any
 from al_core.errors import ConfigError
 
 LOCAL_THREADS = 2
+
+
+SCHEDULER_SCHEMES = ("tcp://", "tls://", "ws://", "wss://", "inproc://")
+
+
+def check_dask_address(dask_address: str | None) -> None:
+    """Fail with one line on an address that is no scheduler address, or without the extra."""
+    if not dask_address:
+        return
+    if dask_address != "local" and not dask_address.startswith(SCHEDULER_SCHEMES):
+        raise ConfigError(
+            f"dask address {dask_address!r} is not a scheduler address such as "
+            "tcp://host:8786 (or 'local' for a cluster on this machine)"
+        )
+    _dask_runner_class()
 
 
 def _dask_runner_class():
@@ -74,13 +91,9 @@ def task_runner(dask_address: str | None, workers: int = 2) -> Iterator[Any]:
     if not dask_address:
         yield ThreadPoolTaskRunner(max_workers=LOCAL_THREADS)
         return
+    check_dask_address(dask_address)
     runner_class = _dask_runner_class()
     if dask_address != "local":
-        if not dask_address.startswith(("tcp://", "tls://", "ws://", "wss://", "inproc://")):
-            raise ConfigError(
-                f"dask address {dask_address!r} is not a scheduler address such as "
-                "tcp://host:8786 (or 'local' for a cluster on this machine)"
-            )
         yield runner_class(address=dask_address)
         return
     from distributed import LocalCluster
@@ -97,3 +110,30 @@ def task_runner(dask_address: str | None, workers: int = 2) -> Iterator[Any]:
         env=env,
     ) as cluster:
         yield runner_class(address=cluster.scheduler_address)
+
+
+class PartitionRunner(contextlib.AbstractContextManager):
+    """Maps a flow's partition tasks: on the flow's own task runner when ``dask_address`` is
+    empty, else on the Dask runner for it, started on first use (an iteration that embeds and
+    scores nothing starts no cluster) and closed when this context exits."""
+
+    def __init__(self, dask_address: str | None) -> None:
+        check_dask_address(dask_address)
+        self.dask_address = dask_address or None
+        self._stack = contextlib.ExitStack()
+        self._runner: Any = None
+
+    def map(self, task: Any, **parameters: Any) -> list[Any]:
+        """Run ``task`` once per item of its list parameters (wrap the others in
+        ``prefect.unmapped``) and return the results in order."""
+        if self.dask_address is None:
+            futures = task.map(**parameters)
+        else:
+            if self._runner is None:
+                runner = self._stack.enter_context(task_runner(self.dask_address))
+                self._runner = self._stack.enter_context(runner)
+            futures = self._runner.map(task, parameters)
+        return [f.result() for f in futures]
+
+    def __exit__(self, *exc_info: Any) -> bool | None:
+        return self._stack.__exit__(*exc_info)

@@ -10,6 +10,7 @@ import os
 import subprocess
 import sys
 
+import pytest
 from cli_helpers import run_alflow
 
 _SETTING = "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS"
@@ -51,4 +52,25 @@ def test_a_second_iterate_fails_with_one_line_before_prefect_starts(make_workspa
     assert line.startswith("error: an iteration is already running on workspace ")
     assert line.endswith("; wait for it to finish")
     assert "Traceback" not in r.stderr + r.stdout
+    assert not (tmp_path / "prefect").exists()  # no Prefect server was started
+
+
+@pytest.mark.parametrize("where", ["option", "config"])
+def test_a_bad_dask_address_fails_with_one_line_before_prefect_starts(
+    make_workspace, tmp_path, where
+):
+    ws = make_workspace()
+    args = ["iterate", ws.path]
+    if where == "option":
+        args += ["--dask", "localhost:8786"]
+    else:
+        ws.config.active_learning.dask_address = "localhost:8786"
+        ws.save_config()
+    r = run_alflow(*args, env={"PREFECT_HOME": str(tmp_path / "prefect")})
+    assert r.returncode == 1
+    (line,) = r.stderr.strip().splitlines()
+    assert line == (
+        "error: dask address 'localhost:8786' is not a scheduler address such as "
+        "tcp://host:8786 (or 'local' for a cluster on this machine)"
+    )
     assert not (tmp_path / "prefect").exists()  # no Prefect server was started

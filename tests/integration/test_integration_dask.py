@@ -1,7 +1,9 @@
 """The iteration flow on a two-worker Dask cluster gives exactly the local run's selection.
 
 The cluster (``distributed.LocalCluster``, two worker processes) is started by the test; its
-workers reach the session's Prefect test server through ``PREFECT_API_URL``. The workspace
+workers reach the session's Prefect test server through ``PREFECT_API_URL``. The cluster is
+named only by the workspace's ``dask_address`` setting and the flow is called with the
+workspace alone, as a deployment's scheduled run calls it. The workspace
 uses TF-IDF, so scoring is split into pool partitions (``hash(id) % 3``) that each worker
 transforms with the model's fitted vectorizer; the result must equal both the threaded local
 run and the whole-pool scoring path, item for item and score for score.
@@ -49,7 +51,6 @@ def _selection(ws: Workspace, iteration: int = 1) -> dict:
 def test_dask_run_equals_local_run(prefect_server, labelled_ws, tmp_path):
     from distributed import Client, LocalCluster
     from prefect.settings import PREFECT_API_URL
-    from prefect_dask import DaskTaskRunner
 
     from al_core.registry import make_strategy
     from flows.iteration import iteration_flow
@@ -63,8 +64,9 @@ def test_dask_run_equals_local_run(prefect_server, labelled_ws, tmp_path):
     with LocalCluster(
         n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0", env=env
     ) as cluster:
-        runner = DaskTaskRunner(address=cluster.scheduler_address)
-        remote = iteration_flow.with_options(task_runner=runner)(str(other.path))
+        other.config.active_learning.dask_address = cluster.scheduler_address
+        other.save_config()
+        remote = iteration_flow(str(other.path))
         with Client(cluster) as client:
             workers = set(client.run(os.getpid).values())
     assert remote["status"] == "completed" and remote["scoring"]["partitions"] == 3
