@@ -155,3 +155,26 @@ def test_warm_start_continues_from_the_fitted_weights(tiny_model_dir, trec_small
     warm.fit(X, y)  # a warm refit trains on: different weights
     assert warm.fit_count_ == 2 and warm.wants_reuse and not cold.wants_reuse
     assert not np.allclose(warm.predict_proba(TEXTS), once, atol=1e-4)
+
+
+def test_early_stopping_keeps_no_epoch_before_min_steps(tiny_model_dir, trec_small):
+    # Shuffled labels: the validation loss rises from the first epoch on, so early stopping
+    # that counted every epoch stopped after two and kept the first (an all-but-untrained model).
+    X = trec_small["train_texts"]
+    y = np.random.default_rng(0).permutation(trec_small["train_y"])
+    clf = TransformerClassifier(
+        6,
+        seed=0,
+        model=str(tiny_model_dir),
+        num_threads=1,
+        epochs=2,
+        batch_size=16,
+        min_steps=40,
+        patience=1,
+        learning_rate=1e-3,
+    ).fit(X, y)
+    info = clf.train_info_
+    steps_per_epoch = -(-info["train_items"] // 16)
+    assert info["validation_items"] == 12 and steps_per_epoch == 7
+    assert info["steps"] >= 40
+    assert info["best_epoch"] * steps_per_epoch >= 40
