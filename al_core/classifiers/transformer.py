@@ -12,8 +12,11 @@ model and runs its forward pass.
 :meth:`TransformerClassifier.embed` returns the mean-pooled last hidden states (masked by the
 attention mask), the representation sentence-transformers uses for MiniLM.
 
-Defaults: 8 epochs (at least 60 steps), batch 16, learning rate 5e-5, max length 64 tokens,
+Defaults: 8 epochs (at least 160 steps), batch 16, learning rate 5e-5, max length 64 tokens,
 class weights "balanced", early stopping on 10% of the labelled items from 40 items up.
+``min_steps`` was 60: on 175-200 random TREC-6 questions MiniLM was still improving at the
+last of its 80-96 steps (accuracy 0.586, 0.678, 0.774 on three draws); 160 steps gave 0.880,
+0.876, 0.876 on the same draws, at about twice the time per fit below 2,560 items.
 """
 
 from __future__ import annotations
@@ -54,7 +57,7 @@ class TransformerClassifier(TorchTextClassifier):
         class_weight: str | None = "balanced",
         validation_fraction: float = 0.1,
         patience: int = 2,
-        min_steps: int = 60,
+        min_steps: int = 160,
         warm_start: bool = False,
         device: str | None = None,
         mixed_precision: bool = True,
