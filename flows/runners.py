@@ -25,8 +25,6 @@ from typing import Any
 from al_core.errors import ConfigError
 
 LOCAL_THREADS = 2
-
-
 SCHEDULER_SCHEMES = ("tcp://", "tls://", "ws://", "wss://", "inproc://")
 
 
@@ -84,13 +82,9 @@ def start_api_early() -> threading.Thread | None:
 
 
 @contextlib.contextmanager
-def task_runner(dask_address: str | None, workers: int = 2) -> Iterator[Any]:
-    """The runner for ``dask_address`` (see the module docstring), closed on exit."""
-    from prefect.task_runners import ThreadPoolTaskRunner
-
-    if not dask_address:
-        yield ThreadPoolTaskRunner(max_workers=LOCAL_THREADS)
-        return
+def dask_runner(dask_address: str, workers: int = 2) -> Iterator[Any]:
+    """The Dask task runner for ``dask_address`` (see the module docstring); a ``local``
+    cluster is closed on exit."""
     check_dask_address(dask_address)
     runner_class = _dask_runner_class()
     if dask_address != "local":
@@ -130,7 +124,7 @@ class PartitionRunner(contextlib.AbstractContextManager):
             futures = task.map(**parameters)
         else:
             if self._runner is None:
-                runner = self._stack.enter_context(task_runner(self.dask_address))
+                runner = self._stack.enter_context(dask_runner(self.dask_address))
                 self._runner = self._stack.enter_context(runner)
             futures = self._runner.map(task, parameters)
         return [f.result() for f in futures]
