@@ -82,10 +82,9 @@ def start_api_early() -> threading.Thread | None:
 
 
 @contextlib.contextmanager
-def dask_runner(dask_address: str, workers: int = 2) -> Iterator[Any]:
-    """The Dask task runner for ``dask_address`` (see the module docstring); a ``local``
-    cluster is closed on exit."""
-    check_dask_address(dask_address)
+def _dask_runner(dask_address: str, workers: int = 2) -> Iterator[Any]:
+    """The Dask task runner for a checked ``dask_address`` (see the module docstring); a
+    ``local`` cluster is closed on exit."""
     runner_class = _dask_runner_class()
     if dask_address != "local":
         yield runner_class(address=dask_address)
@@ -124,7 +123,7 @@ class PartitionRunner(contextlib.AbstractContextManager):
             futures = task.map(**parameters)
         else:
             if self._runner is None:
-                runner = self._stack.enter_context(dask_runner(self.dask_address))
+                runner = self._stack.enter_context(_dask_runner(self.dask_address))
                 self._runner = self._stack.enter_context(runner)
             futures = self._runner.map(task, parameters)
         return [f.result() for f in futures]
