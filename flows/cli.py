@@ -333,6 +333,7 @@ def simulate(
     )
 
     from al_core.simulation import format_table
+    from flows.prefect_api import prefect_api, start_temporary_server
     from flows.simulate import check_config, simulate_flow
 
     # Names first: a typo fails here, before Prefect starts its server or a file is read.
@@ -347,6 +348,7 @@ def simulate(
         seeds=seeds,
         stopping=stopping or (),
     )
+    start_temporary_server()  # Prefect's server (none configured) starts in its own process
     with Progress(
         SpinnerColumn(),
         TextColumn("{task.description}"),
@@ -363,27 +365,28 @@ def simulate(
         def progress(step: str, completed: int, total: int) -> None:
             bar.update(task, description=step, completed=completed, total=total or None)
 
-        summary = simulate_flow(
-            train=train,
-            test=test,
-            strategies=[strategy],
-            classifier=classifier,
-            embedder=embedder,
-            initial=initial,
-            batch_size=batch_size,
-            iterations=iterations,
-            seeds=seeds,
-            out_dir=str(out_dir),
-            text_column=text_column,
-            label_column=label_column,
-            initializer=initializer,
-            cache_dir=None if cache_dir is None else str(cache_dir),
-            progress=progress,
-            stopping=stopping,
-            stopping_set_size=stopping_set_size,
-            target=target,
-            label_separator=label_separator,
-        )
+        with prefect_api():
+            summary = simulate_flow(
+                train=train,
+                test=test,
+                strategies=[strategy],
+                classifier=classifier,
+                embedder=embedder,
+                initial=initial,
+                batch_size=batch_size,
+                iterations=iterations,
+                seeds=seeds,
+                out_dir=str(out_dir),
+                text_column=text_column,
+                label_column=label_column,
+                initializer=initializer,
+                cache_dir=None if cache_dir is None else str(cache_dir),
+                progress=progress,
+                stopping=stopping,
+                stopping_set_size=stopping_set_size,
+                target=target,
+                label_separator=label_separator,
+            )
     if as_json:
         print_json(summary)
         return

@@ -46,48 +46,48 @@ def iterate(
     """Run one active-learning iteration as a Prefect flow (import, train, query, export)."""
     from al_core.errors import AlflowError
     from al_core.storage import Workspace
-    from flows.runners import check_dask_address, start_api_early
+    from flows.prefect_api import prefect_api, start_temporary_server
+    from flows.runners import check_dask_address
 
-    # Fail fast on a bad workspace, a run already in progress or a bad Dask address before
-    # anything starts (a failed flow would print Prefect's traceback before our one-line
-    # error). The run lock is released again at once; the flow takes it for the whole run and
-    # checks again.
+    # Fail fast on a bad workspace, a run already in progress, a bad Dask address or bad
+    # settings before the flow starts (a failed flow would print Prefect's traceback before
+    # our one-line error). The run lock is released again at once; the flow takes it for the
+    # whole run and checks again.
     ws = Workspace.open(workspace)
     with ws.run_lock():
         pass
     check_dask_address(dask if dask is not None else ws.config.active_learning.dask_address)
-    api = start_api_early()  # overlaps the settings check and the flow's imports
-    try:
-        from al_core.pipeline import resolve_settings
+    # Prefect's server (when none is configured) starts now, in its own process, so that its
+    # start-up overlaps the imports below (the pipeline's and Prefect's own).
+    start_temporary_server()
+    from al_core.pipeline import resolve_settings
 
-        resolve_settings(
-            ws,
-            strategy=strategy,
-            classifier=classifier,
-            embedder=embedder,
-            batch_size=batch_size,
-            min_new_labels=min_new_labels,
-        )
-        if not as_json:
-            err.print("starting the Prefect flow alflow-iteration ...", highlight=False)
-        from prefect.exceptions import FailedRun
+    resolve_settings(
+        ws,
+        strategy=strategy,
+        classifier=classifier,
+        embedder=embedder,
+        batch_size=batch_size,
+        min_new_labels=min_new_labels,
+    )
+    if not as_json:
+        err.print("starting the Prefect flow alflow-iteration ...", highlight=False)
+    from prefect.exceptions import FailedRun
 
-        from flows.iteration import iteration_flow
-    finally:
-        if api is not None:
-            api.join()
+    from flows.iteration import iteration_flow
 
     try:
-        summary = iteration_flow(
-            str(workspace),
-            dask_address=dask,
-            strategy=strategy,
-            classifier=classifier,
-            embedder=embedder,
-            batch_size=batch_size,
-            min_new_labels=min_new_labels,
-            force=force,
-        )
+        with prefect_api():
+            summary = iteration_flow(
+                str(workspace),
+                dask_address=dask,
+                strategy=strategy,
+                classifier=classifier,
+                embedder=embedder,
+                batch_size=batch_size,
+                min_new_labels=min_new_labels,
+                force=force,
+            )
     except FailedRun as exc:  # the flow ended itself as Failed with a one-line reason
         raise AlflowError(str(exc)) from None
     if as_json:

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -51,7 +50,9 @@ def _dask_runner_class():
 
 
 def prefect_api_url() -> str:
-    """This process's Prefect API: ``PREFECT_API_URL``, or the temporary server (started now)."""
+    """The API of the running flow: ``PREFECT_API_URL`` (set by :mod:`flows.prefect_api` for
+    the CLI's commands), else Prefect's own temporary server (the flow was called from Python
+    without a configured API)."""
     from prefect.settings import PREFECT_API_URL
 
     url = PREFECT_API_URL.value()
@@ -62,23 +63,6 @@ def prefect_api_url() -> str:
     server = SubprocessASGIServer()
     server.start()
     return server.api_url
-
-
-def start_api_early() -> threading.Thread | None:
-    """Start Prefect's temporary server (when no ``PREFECT_API_URL`` is set) in a thread, so
-    its start-up (a separate process: several seconds, more on a busy machine) overlaps the
-    command's own imports and checks; join the thread (None: nothing started) before the
-    flow runs."""
-
-    def start() -> None:
-        with contextlib.suppress(Exception):  # the flow's own start reports any failure
-            prefect_api_url()
-
-    if os.environ.get("PREFECT_API_URL"):
-        return None  # a server is configured: nothing to start
-    thread = threading.Thread(target=start, name="prefect-api-start", daemon=True)
-    thread.start()
-    return thread
 
 
 @contextlib.contextmanager
