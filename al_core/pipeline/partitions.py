@@ -263,7 +263,7 @@ def select_by_partitions(
     from al_core.pipeline.state import items_by_id, labelled_items
     from al_core.query.base import top_n
 
-    labelled = labelled_items(ws)
+    labelled = labelled_items(ws, texts=False)
     strategy.check_compatible(model.classifier, encode_targets(model.label_set, labelled["labels"]))
     if parts is None:
         parts = run_local(

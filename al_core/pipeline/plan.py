@@ -36,7 +36,7 @@ def plan_iteration(ws: Workspace, settings: ActiveLearningSettings, force: bool 
     """Decide what this run does: a first batch, a training round, or nothing (and why)."""
     state = loop_state(ws)
     it = state.next_iteration
-    n_labeled = len(labelled_items(ws))
+    n_labeled = len(labelled_items(ws, texts=False))
     n_new = new_label_count(ws, state.labels_watermark)
     watermark = labels_watermark(ws)
     if state.stopped and not force:

@@ -50,7 +50,7 @@ def check_stopping(
     label_set = ws.config.label_set
     criteria = make_criteria(settings, len(label_set))
     needs = criteria_needs(criteria.values())
-    labelled = labelled_items(ws)
+    labelled = labelled_items(ws, texts=False)
     proba = labeled = None
     if needs & {"predictions", "proba"}:
         model = load_model(model_path)

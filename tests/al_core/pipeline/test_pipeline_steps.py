@@ -26,7 +26,7 @@ from al_core.pipeline import (
     select_batch,
     train_model,
 )
-from al_core.pipeline.state import candidate_items, labels_watermark
+from al_core.pipeline.state import candidate_items, labelled_items, labels_watermark
 from al_core.registry import make_initializer
 from al_core.seeding import selection_seed
 from al_core.storage import utcnow
@@ -234,6 +234,9 @@ def test_selection_never_picks_labelled_skipped_eval_or_pending_items(
     pending = set(batch[3:])
     assert pending_count(ws) == 2
     assert set(candidate_items(ws).id).isdisjoint(labelled | skipped | pending)
+    full, lean = labelled_items(ws), labelled_items(ws, texts=False)
+    assert set(full.id) == labelled and list(lean.columns) == ["id", "content_hash", "labels"]
+    assert lean.equals(full.drop(columns="text"))
 
     everything = resolve_settings(ws, batch_size=100)
     pool_ids = {f"p{k:02d}" for k in range(60)}
