@@ -7,7 +7,10 @@ labelled evaluation texts, then measures:
 * ``alflow ingest`` of the pool file; ``alflow import-labels`` of 1,000 labels;
 * ``alflow iterate`` (default setup: embedding-logreg on MiniLM vectors): wall time, the
   pipeline's own per-step timings (fit, scoring, embedding) and the rest ("overhead"), and
-  peak memory (RSS of the command's process, and of its whole process tree);
+  peak memory (RSS of the command's process, and of its whole process tree). Without
+  ``PREFECT_API_URL``, so each run starts Prefect's temporary server: the first run also
+  creates Prefect's database (``iterate_first``), the targets are judged on the second
+  (``iterate_second``); once more against a running ``prefect server start``;
 * the workspace after ``--aged`` iterations and ``--aged`` label files (written through the real
   ``Workspace.transaction`` API, one transaction each, as the pipeline writes them) against a
   fresh copy holding the same rows written in one transaction: ``status`` and ``iterate``.
@@ -547,7 +550,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             for k in ("seconds", "peak_rss_mb")
         },
     )
+    # The first flow on a machine also creates and migrates Prefect's database (a one-off);
+    # the second is the iteration a team runs again and again.
     step("iterate_first", iterate(ws, env))
+    step("iterate_second", iterate(ws, env))
     step("status_fresh_start", status(ws, env, args.repeats))
     step("status_work", status_work(ws, env))
     with prefect_server(root / "prefect-server", env) as server_env:
@@ -570,7 +576,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     out["load_after"] = load()
 
     bare = out["bare_import"]["seconds"]
-    it = out["iterate_first"]
+    it = out["iterate_second"]
     targets = [
         ("status_vs_bare_import", out["status_fresh_start"]["seconds"] / bare, 2.0),
         ("status_seconds", out["status_fresh_start"]["seconds"], 2.0),
@@ -578,6 +584,11 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         ("ingest_seconds", out["ingest"]["seconds"], 300.0),
         ("iteration_overhead_fraction", it["overhead_fraction"], 0.10),
         ("iteration_overhead_seconds", it["overhead_seconds"], 30.0),
+        (
+            "iteration_overhead_seconds_new_prefect_database",
+            out["iterate_first"]["overhead_seconds"],
+            30.0,
+        ),
         (
             "iteration_overhead_fraction_prefect_server",
             out["iterate_with_server"]["overhead_fraction"],
