@@ -14,6 +14,13 @@ import pyarrow as pa
 
 from al_core.errors import WorkspaceError
 
+# A checkpoint (the table's state in one Parquet file) every 10 commits instead of Delta's 100:
+# opening a table replays the JSON commits after its last checkpoint, and every command opens
+# each workspace table (recovery check). A workspace aged by 1,000 iterations and 1,000 label
+# files has about 1,070 versions per table; replaying up to 99 commits made each open 0.05 s
+# against 0.004 s for a fresh table.
+CHECKPOINT_INTERVAL = 10
+
 META_TX = "alflow.tx"
 META_SEQ = "alflow.seq"
 META_KIND = "alflow.kind"
@@ -41,7 +48,13 @@ def open_table(uri: str, version: int | None = None, storage_options: dict | Non
 def create_table(uri: str, schema: pa.Schema, storage_options: dict | None = None):
     from deltalake import DeltaTable
 
-    return DeltaTable.create(uri, schema=schema, mode="ignore", storage_options=storage_options)
+    return DeltaTable.create(
+        uri,
+        schema=schema,
+        mode="ignore",
+        storage_options=storage_options,
+        configuration={"delta.checkpointInterval": str(CHECKPOINT_INTERVAL)},
+    )
 
 
 def commit_metadata(

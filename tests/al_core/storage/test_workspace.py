@@ -151,6 +151,27 @@ def test_data_files_are_zstd_parquet_named_by_the_log(make_workspace):
     assert ws.query("SELECT id FROM pool").id.tolist() == ["1"]
 
 
+def test_tables_checkpoint_every_ten_commits(make_workspace):
+    """Opening a table replays the commits after its last checkpoint; an aged workspace must
+    not replay a hundred on every open."""
+    from deltalake import DeltaTable
+
+    from al_core.storage.delta import CHECKPOINT_INTERVAL
+
+    ws = make_workspace()
+    for i in range(12):
+        with ws.transaction() as tx:
+            tx.append("label_events", [_event(i, ["pos"])])
+    log = ws.path / "tables" / "label_events" / "_delta_log"
+    checkpoints = sorted(p.name for p in log.glob("*.checkpoint.parquet"))
+    assert CHECKPOINT_INTERVAL == 10 and len(checkpoints) == 1, checkpoints
+    last = json.loads((log / "_last_checkpoint").read_text())["version"]
+    assert DeltaTable(ws.table_uri("label_events")).version() - last < CHECKPOINT_INTERVAL
+    assert len(ws.query("SELECT * FROM label_events")) == 12
+    commits = ws.path / "_alflow" / "commits" / "_delta_log"
+    assert list(commits.glob("*.checkpoint.parquet"))  # the commit log too
+
+
 def test_glob_characters_in_the_path_do_not_mix_workspaces(tmp_path):
     """Regression (issue 6, item 1): `ws[1]` used to read the tables of `ws1`.
 
