@@ -49,10 +49,10 @@ def iterate(
     from flows.prefect_api import prefect_api, start_temporary_server
     from flows.runners import check_dask_address
 
-    # Fail fast on a bad workspace, a run already in progress, a bad Dask address or bad
-    # settings before the flow starts (a failed flow would print Prefect's traceback before
-    # our one-line error). The run lock is released again at once; the flow takes it for the
-    # whole run and checks again.
+    # Fail fast on a bad workspace, a run already in progress or a bad Dask address before
+    # Prefect's server starts, and on bad settings before the flow starts (a failed flow would
+    # print Prefect's traceback before our one-line error). The run lock is released again at
+    # once; the flow takes it for the whole run and checks again.
     ws = Workspace.open(workspace)
     with ws.run_lock():
         pass

@@ -6,6 +6,7 @@ command's process when the first flow runs; a server named in Prefect's settings
 """
 
 import json
+import os
 import subprocess
 import sys
 import textwrap
@@ -23,8 +24,6 @@ pytestmark = pytest.mark.e2e
 
 
 def _python(code: str, env: dict[str, str]) -> subprocess.CompletedProcess:
-    import os
-
     return subprocess.run(
         [sys.executable, "-c", textwrap.dedent(code)],
         env={**os.environ, **env},
