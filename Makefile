@@ -37,8 +37,10 @@ demo: install
 	PREFECT_HOME=$(CURDIR)/.alflow/prefect $(PY) -m flows.demo
 
 # ALFLOW_REQUIRE_SERVERS=1: a test that needs Label Studio fails (not skips) if it is missing.
+# Two pytest-xdist workers: most of the suite's time is commands and servers that use one core.
+TEST_WORKERS ?= 2
 test: install labelstudio
-	ALFLOW_REQUIRE_SERVERS=1 $(PY) -m pytest -q
+	ALFLOW_REQUIRE_SERVERS=1 $(PY) -m pytest -q -n $(TEST_WORKERS)
 
 lint: install
 	$(PY) -m ruff check al_core tasks flows tests benchmarks

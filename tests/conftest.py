@@ -11,6 +11,12 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 # Prefect's temporary server may take far longer than its 20 s default to answer on a busy
 # machine (the CLI sets the same default); set before anything imports Prefect.
 os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
+# Under pytest-xdist (``make test``: two workers on two cores) each worker's torch and BLAS use
+# one thread; with two threads each, waiting threads spun on the other worker's core (a real
+# MiniLM fine-tuning test took 195 s instead of 46 s).
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    for _var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+        os.environ.setdefault(_var, "1")
 
 from pathlib import Path  # noqa: E402
 
@@ -119,21 +125,52 @@ def s3_url(s3_server, tmp_path, monkeypatch):
 # --- real servers (tests/servers.py) --------------------------------------------------------
 
 
+SERVER_FIXTURES = ("label_studio", "prefect_api")
+# Tests that take tens of seconds (flows through the command line, real servers).
+SLOW_MARKS = ("e2e", "integration", "slow")
+
+
 @pytest.hookimpl(trylast=True)  # after -k / -m deselection
 def pytest_collection_modifyitems(session, config, items):
-    """Start the servers the selected tests need now, so their start-up overlaps other tests."""
-    from tests import servers
+    """Start the servers the selected tests need now, so their start-up overlaps other tests.
 
-    needed = set()
-    for item in items:
-        needed.update(getattr(item, "fixturenames", ()))
-    servers.start_early(needed)
+    Under pytest-xdist (``make test``) the workers instead name those tests for the controller,
+    which runs them all on one worker (``tests/parallel.py``), and put the slow tests first.
+    """
+    from tests import parallel, servers
+
+    def needs_server(item) -> bool:
+        return bool(set(SERVER_FIXTURES) & set(getattr(item, "fixturenames", ())))
+
+    if parallel.is_worker():
+        items.sort(key=lambda item: not any(item.get_closest_marker(m) for m in SLOW_MARKS))
+        parallel.write_group([item.nodeid for item in items if needs_server(item)])
+        return
+    servers.start_early({name for item in items for name in getattr(item, "fixturenames", ())})
+
+
+def pytest_configure(config):
+    from tests import parallel
+
+    if parallel.is_controller(config):
+        parallel.announce_group_file()
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    from tests import parallel
+
+    if config.getvalue("dist") == "load":  # ``-n N`` without another ``--dist``
+        return parallel.make_scheduler(config, log)
+    return None
 
 
 def pytest_unconfigure(config):
-    from tests import servers
+    from tests import parallel, servers
 
     servers.stop_all()
+    if parallel.is_controller(config):
+        parallel.remove_group_file()
 
 
 @pytest.fixture(scope="session")
@@ -155,14 +192,34 @@ def prefect_api():
     return servers.started("prefect_api").wait()
 
 
-def pytest_terminal_summary(terminalreporter):
-    """Say how long the real servers took to become healthy (CI logs keep the figure)."""
+def _server_start_lines() -> list[str]:
     from tests import servers
 
-    for name, server in servers._STARTED.items():
-        if isinstance(server, servers.External):
-            continue
-        if server is not None and server.ready_after_s is not None:
-            terminalreporter.write_line(
-                f"{server.name} ({name}) healthy {server.ready_after_s:.1f} s after its start"
-            )
+    return [
+        f"{server.name} ({name}) healthy {server.ready_after_s:.1f} s after its start"
+        for name, server in servers._STARTED.items()
+        if server is not None
+        and not isinstance(server, servers.External)
+        and server.ready_after_s is not None
+    ]
+
+
+_WORKER_LINES: list[str] = []
+
+
+def pytest_sessionfinish(session):
+    """An xdist worker hands its server start-up lines to the controller."""
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:
+        workeroutput["server_lines"] = _server_start_lines()
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error):
+    _WORKER_LINES.extend(getattr(node, "workeroutput", {}).get("server_lines", []))
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Say how long the real servers took to become healthy (CI logs keep the figure)."""
+    for line in _server_start_lines() + _WORKER_LINES:
+        terminalreporter.write_line(line)
