@@ -7,12 +7,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-import numpy as np
-import pandas as pd
+import pyarrow as pa
 
 from al_core.labels.policy import current_labels_sql
 from al_core.storage import Workspace
+
+if TYPE_CHECKING:  # the queries return DataFrames; `alflow status` never loads pandas
+    import pandas as pd
 
 # Iteration statuses that consumed an iteration number (``skipped`` runs do not).
 RECORDED = ("initial", "completed", "stopped")
@@ -28,23 +31,20 @@ class LoopState:
 
 
 def loop_state(ws: Workspace) -> LoopState:
-    df = ws.query(
-        "SELECT iteration, status, labels_until FROM iterations "
-        "WHERE status IN ('initial', 'completed', 'stopped') ORDER BY iteration"
-    )
-    if df.empty:
+    with ws.reading() as con:
+        rows = con.execute(
+            "SELECT iteration, status, labels_until FROM iterations "
+            "WHERE status IN ('initial', 'completed', 'stopped') ORDER BY iteration"
+        ).fetchall()
+    if not rows:
         return LoopState(1, None, None, 0, False)
-    trained = df[df.status != "initial"]
-    last = trained.iloc[-1] if len(trained) else None
-    watermark = None
-    if last is not None and pd.notna(last.labels_until):
-        watermark = last.labels_until.to_pydatetime()
+    trained = [(iteration, until) for iteration, status, until in rows if status != "initial"]
     return LoopState(
-        next_iteration=int(df.iteration.max()) + 1,
-        last_trained_iteration=None if last is None else int(last.iteration),
-        labels_watermark=watermark,
+        next_iteration=max(r[0] for r in rows) + 1,
+        last_trained_iteration=trained[-1][0] if trained else None,
+        labels_watermark=trained[-1][1] if trained else None,
         n_trained=len(trained),
-        stopped=df.iloc[-1].status == "stopped",
+        stopped=rows[-1][1] == "stopped",
     )
 
 
@@ -63,8 +63,7 @@ def labelled_items(ws: Workspace, role: str = "pool", texts: bool = True) -> pd.
 
 
 def labels_watermark(ws: Workspace) -> datetime | None:
-    value = ws.scalar("SELECT max(created_at) FROM label_events")
-    return None if value is None or pd.isna(value) else pd.Timestamp(value).to_pydatetime()
+    return ws.scalar("SELECT max(created_at) FROM label_events")
 
 
 def new_label_count(ws: Workspace, since: datetime | None) -> int:
@@ -138,9 +137,9 @@ def stopping_set(ws: Workspace, size: int) -> list[str]:
 
 def items_by_id(ws: Workspace, ids: list[str]) -> pd.DataFrame:
     """id, text, content_hash for ``ids``, in the given order."""
-    import pyarrow as pa
-
-    wanted = pa.table({"id": pa.array(list(ids), pa.string()), "k": np.arange(len(ids))})
+    wanted = pa.table(
+        {"id": pa.array(list(ids), pa.string()), "k": pa.array(range(len(ids)), pa.int64())}
+    )
     with ws.reading() as con:
         con.register("_wanted_ids", wanted)
         try:
@@ -163,21 +162,22 @@ def latest_stopping(ws: Workspace) -> list[dict]:
     ``applicable`` is False where the criterion could not judge (its ``reason`` says why);
     rows written before that column existed read as applicable.
     """
-    df = ws.query(
-        "SELECT iteration, criterion, value, stop, coalesce(applicable, true) AS applicable, "
-        "reason FROM stopping WHERE iteration = (SELECT max(iteration) FROM stopping) "
-        "ORDER BY criterion"
-    )
+    with ws.reading() as con:
+        rows = con.execute(
+            "SELECT iteration, criterion, value, stop, coalesce(applicable, true), reason "
+            "FROM stopping WHERE iteration = (SELECT max(iteration) FROM stopping) "
+            "ORDER BY criterion"
+        ).fetchall()
     return [
         {
-            "iteration": int(r.iteration),
-            "criterion": r.criterion,
-            "value": None if pd.isna(r.value) else float(r.value),
-            "stop": bool(r.stop),
-            "applicable": bool(r.applicable),
-            "reason": r.reason,
+            "iteration": int(iteration),
+            "criterion": criterion,
+            "value": None if value is None or value != value else float(value),  # NULL, NaN
+            "stop": bool(stop),
+            "applicable": bool(applicable),
+            "reason": reason,
         }
-        for r in df.itertuples()
+        for iteration, criterion, value, stop, applicable, reason in rows
     ]
 
 

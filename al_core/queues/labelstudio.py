@@ -43,7 +43,6 @@ from typing import Any, ClassVar
 from al_core.labels import LabelSet
 from al_core.queues.base import REVIEW_PREFIX, AnnotationQueue, ExportBatch, LabelDelivery
 from al_core.queues.file_queue import FileQueue
-from al_core.queues.label_files import parse_ls_tasks
 from al_core.queues.labelstudio_client import (
     LabelStudioClient,
     LabelStudioError,
@@ -318,6 +317,8 @@ class LabelStudioQueue(AnnotationQueue):
             task["annotations"] = [
                 {**a, "completed_by": self._annotator(a)} for a in task["annotations"]
             ]
+        from al_core.queues.label_files import parse_ls_tasks  # pandas: only when pulling
+
         origin = self.project_url(pid)
         rows = parse_ls_tasks(answered, self.label_set, origin=origin)
         deliveries.append(LabelDelivery(origin=origin, rows=rows, source=SOURCE, receipt=receipt))

@@ -29,10 +29,9 @@ from collections import defaultdict
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
-import pandas as pd
 import pyarrow as pa
 
 from al_core.errors import ConfigError, WorkspaceError
@@ -42,6 +41,9 @@ from al_core.storage.config import CONFIG_NAME, WorkspaceConfig
 from al_core.storage.location import Location
 from al_core.storage.locks import FileLock, LeaseLock
 from al_core.storage.schema import SCHEMAS, TABLES
+
+if TYPE_CHECKING:  # pandas loads on first use: `alflow status` never needs it
+    import pandas as pd
 
 LOCK_TIMEOUT_S = float(os.environ.get("ALFLOW_LOCK_TIMEOUT", "30"))
 LEASE_KEY = "_alflow/lock"
@@ -68,7 +70,7 @@ def to_table(name: str, data: pd.DataFrame | pa.Table | list[dict[str, Any]]) ->
     schema = SCHEMAS[name]
     if isinstance(data, list):
         data = pa.Table.from_pylist(data) if data else schema.empty_table()
-    elif isinstance(data, pd.DataFrame):
+    elif not isinstance(data, pa.Table):  # a pandas DataFrame
         data = pa.Table.from_pandas(data, preserve_index=False)
     missing = [f.name for f in schema if f.name not in data.column_names]
     for col in missing:
@@ -418,7 +420,7 @@ class Workspace:
         source = f"read_parquet([{listed}], union_by_name = true)"
         have = set(con.sql(f"SELECT * FROM {source} LIMIT 0").columns)
         cols = ", ".join(
-            f'"{f.name}"' if f.name in have else f'NULL::{_duck_type(con, f.type)} AS "{f.name}"'
+            f'"{f.name}"' if f.name in have else f'NULL::{_duck_type(f.type)} AS "{f.name}"'
             for f in SCHEMAS[table]
         )
         with contextlib.suppress(duckdb.Error):
@@ -470,10 +472,13 @@ class Workspace:
             if registered.get(table) == version:
                 continue
             files = self._local_files(table, version) if version >= 0 else []
-            if version < 0 or files == []:
+            if version < 0 or files == []:  # no rows yet: an empty view of the schema
                 with contextlib.suppress(duckdb.Error):
-                    con.execute(f"DROP VIEW IF EXISTS {table}")
-                con.register(table, SCHEMAS[table].empty_table())
+                    con.unregister(table)
+                cols = ", ".join(
+                    f'NULL::{_duck_type(f.type)} AS "{f.name}"' for f in SCHEMAS[table]
+                )
+                con.execute(f"CREATE OR REPLACE VIEW {table} AS SELECT {cols} WHERE false")
             elif files is not None:
                 self._parquet_view(con, table, files)
             else:
@@ -482,7 +487,7 @@ class Workspace:
                 if missing:  # written before a column existed: the view adds it as NULL
                     con.register(f"_raw_{table}", ds)
                     cols = ", ".join(
-                        f'NULL::{_duck_type(con, f.type)} AS "{f.name}"'
+                        f'NULL::{_duck_type(f.type)} AS "{f.name}"'
                         if f in missing
                         else f'"{f.name}"'
                         for f in SCHEMAS[table]
@@ -530,9 +535,7 @@ class Workspace:
         for name in [column, *columns]:
             if table not in SCHEMAS or name not in SCHEMAS[table].names:
                 raise KeyError(f"no column {name!r} in table {table!r}")
-        wanted = pa.table(
-            {column: pa.array(pd.unique(pd.Series(list(values), dtype=object)), pa.string())}
-        )
+        wanted = pa.table({column: pa.array(list(dict.fromkeys(values)), pa.string())})
         cols = ", ".join(f"t.{c}" for c in columns)
         with self.reading() as con:
             con.register("_lookup_values", wanted)
@@ -561,8 +564,30 @@ class Workspace:
         )
 
 
-def _duck_type(con: duckdb.DuckDBPyConnection, t: pa.DataType) -> str:
-    return str(con.from_arrow(pa.table({"x": pa.nulls(0, t)})).types[0])
+_DUCK_TYPES = {
+    pa.string(): "VARCHAR",
+    pa.large_string(): "VARCHAR",
+    pa.bool_(): "BOOLEAN",
+    pa.int32(): "INTEGER",
+    pa.int64(): "BIGINT",
+    pa.float32(): "FLOAT",
+    pa.float64(): "DOUBLE",
+}
+
+
+def _duck_type(t: pa.DataType) -> str:
+    """DuckDB's SQL name for an Arrow type of the table schemas.
+
+    Spelled out rather than asked of DuckDB: handing DuckDB any Arrow object imports pandas
+    (half a second), which ``alflow status`` would otherwise pay for its empty tables.
+    """
+    if pa.types.is_list(t) or pa.types.is_large_list(t):
+        return f"{_duck_type(t.value_type)}[]"
+    if pa.types.is_timestamp(t):
+        return "TIMESTAMP WITH TIME ZONE" if t.tz else "TIMESTAMP"
+    if t not in _DUCK_TYPES:
+        raise TypeError(f"no DuckDB type for the Arrow type {t}")
+    return _DUCK_TYPES[t]
 
 
 def _load_config(loc: Location) -> WorkspaceConfig:

@@ -231,3 +231,27 @@ def test_open_of_an_old_parquet_parts_workspace_asks_for_migrate(tmp_path):
     (root / "alflow.json").write_text(json.dumps({"labels": ["a", "b"]}))
     with pytest.raises(WorkspaceError, match="alflow migrate"):
         Workspace.open(root)
+
+
+def test_sql_types_of_empty_views_are_duckdbs_own_for_every_schema_column():
+    """Empty tables are views spelled in SQL (no Arrow object, so no pandas import in DuckDB)."""
+    import duckdb
+
+    from al_core.storage.workspace import _duck_type
+
+    con = duckdb.connect()
+    for schema in SCHEMAS.values():
+        for field in schema:
+            arrow = con.from_arrow(pa.table({"x": pa.nulls(0, field.type)}))
+            assert _duck_type(field.type) == str(arrow.types[0]), field
+    with pytest.raises(TypeError, match="no DuckDB type"):
+        _duck_type(pa.decimal128(5, 2))
+
+
+def test_an_empty_table_reads_as_its_schema(make_workspace):
+    ws = make_workspace()
+    with ws.reading() as con:
+        for table in TABLES:
+            rel = con.sql(f"SELECT * FROM {table}")
+            assert rel.columns == SCHEMAS[table].names
+            assert rel.fetchall() == []
