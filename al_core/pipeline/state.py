@@ -31,11 +31,10 @@ class LoopState:
 
 
 def loop_state(ws: Workspace) -> LoopState:
-    with ws.reading() as con:
-        rows = con.execute(
-            "SELECT iteration, status, labels_until FROM iterations "
-            "WHERE status IN ('initial', 'completed', 'stopped') ORDER BY iteration"
-        ).fetchall()
+    rows = ws.rows(
+        "SELECT iteration, status, labels_until FROM iterations "
+        "WHERE status IN ('initial', 'completed', 'stopped') ORDER BY iteration"
+    )
     if not rows:
         return LoopState(1, None, None, 0, False)
     trained = [(iteration, until) for iteration, status, until in rows if status != "initial"]
@@ -162,12 +161,11 @@ def latest_stopping(ws: Workspace) -> list[dict]:
     ``applicable`` is False where the criterion could not judge (its ``reason`` says why);
     rows written before that column existed read as applicable.
     """
-    with ws.reading() as con:
-        rows = con.execute(
-            "SELECT iteration, criterion, value, stop, coalesce(applicable, true), reason "
-            "FROM stopping WHERE iteration = (SELECT max(iteration) FROM stopping) "
-            "ORDER BY criterion"
-        ).fetchall()
+    rows = ws.rows(
+        "SELECT iteration, criterion, value, stop, coalesce(applicable, true), reason "
+        "FROM stopping WHERE iteration = (SELECT max(iteration) FROM stopping) "
+        "ORDER BY criterion"
+    )
     return [
         {
             "iteration": int(iteration),

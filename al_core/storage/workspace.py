@@ -420,8 +420,7 @@ class Workspace:
         source = f"read_parquet([{listed}], union_by_name = true)"
         have = set(con.sql(f"SELECT * FROM {source} LIMIT 0").columns)
         cols = ", ".join(
-            f'"{f.name}"' if f.name in have else f'NULL::{_duck_type(f.type)} AS "{f.name}"'
-            for f in SCHEMAS[table]
+            f'"{f.name}"' if f.name in have else _null_column(f) for f in SCHEMAS[table]
         )
         with contextlib.suppress(duckdb.Error):
             con.unregister(table)
@@ -475,9 +474,7 @@ class Workspace:
             if version < 0 or files == []:  # no rows yet: an empty view of the schema
                 with contextlib.suppress(duckdb.Error):
                     con.unregister(table)
-                cols = ", ".join(
-                    f'NULL::{_duck_type(f.type)} AS "{f.name}"' for f in SCHEMAS[table]
-                )
+                cols = ", ".join(_null_column(f) for f in SCHEMAS[table])
                 con.execute(f"CREATE OR REPLACE VIEW {table} AS SELECT {cols} WHERE false")
             elif files is not None:
                 self._parquet_view(con, table, files)
@@ -487,10 +484,7 @@ class Workspace:
                 if missing:  # written before a column existed: the view adds it as NULL
                     con.register(f"_raw_{table}", ds)
                     cols = ", ".join(
-                        f'NULL::{_duck_type(f.type)} AS "{f.name}"'
-                        if f in missing
-                        else f'"{f.name}"'
-                        for f in SCHEMAS[table]
+                        _null_column(f) if f in missing else f'"{f.name}"' for f in SCHEMAS[table]
                     )
                     con.execute(
                         f"CREATE OR REPLACE VIEW {table} AS SELECT {cols} FROM _raw_{table}"
@@ -508,6 +502,11 @@ class Workspace:
     def query(self, sql: str, params: list[Any] | None = None) -> pd.DataFrame:
         with self.reading() as con:
             return con.execute(sql, params or []).df()
+
+    def rows(self, sql: str, params: list[Any] | None = None) -> list[tuple]:
+        """The result as tuples (no pandas: what ``alflow status`` reads)."""
+        with self.reading() as con:
+            return con.execute(sql, params or []).fetchall()
 
     def scalar(self, sql: str, params: list[Any] | None = None) -> Any:
         with self.reading() as con:
@@ -573,6 +572,11 @@ _DUCK_TYPES = {
     pa.float32(): "FLOAT",
     pa.float64(): "DOUBLE",
 }
+
+
+def _null_column(field: pa.Field) -> str:
+    """A SQL select item: NULL of ``field``'s type, named as the field."""
+    return f'NULL::{_duck_type(field.type)} AS "{field.name}"'
 
 
 def _duck_type(t: pa.DataType) -> str:
