@@ -74,7 +74,9 @@ def test_the_writer_lease_excludes_other_machines_and_expires(s3_url):
     Workspace.init(s3_url, WorkspaceConfig(labels=["pos", "neg"]))
     import os
 
-    env = {**os.environ, "ALFLOW_LEASE_SECONDS": "3"}
+    # The lease must outlast this process's open of the workspace and its first try: with 3 s,
+    # on a machine with both cores busy, it had expired before the try and the test failed.
+    env = {**os.environ, "ALFLOW_LEASE_SECONDS": "15"}
     proc = subprocess.Popen(
         [sys.executable, "-c", HOLD_LEASE, s3_url], stdout=subprocess.PIPE, text=True, env=env
     )
@@ -85,7 +87,7 @@ def test_the_writer_lease_excludes_other_machines_and_expires(s3_url):
                 pass
         proc.kill()  # dies holding the lease: it expires instead of being released
         proc.wait()
-        with Workspace.open(s3_url).lock(timeout=15):
+        with Workspace.open(s3_url).lock(timeout=45):
             pass
     finally:
         proc.kill()
