@@ -9,7 +9,9 @@ from al_core.storage import ActiveLearningSettings, Workspace
 
 
 def open_ws(workspace: str) -> Workspace:
-    return Workspace.open(workspace)
+    """The workspace, opened without the crash-recovery check: the flow opened it (and
+    repaired it) when it started, and a task that writes repairs under the writer lock."""
+    return Workspace.open(workspace, recover=False)
 
 
 def settings_from(data: dict[str, Any]) -> ActiveLearningSettings:

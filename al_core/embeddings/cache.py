@@ -195,6 +195,12 @@ class EmbeddingCache:
         groups = [(u, g) for u, g, _ in vector_files.row_groups(dt)]
         return vector_files.read_row_groups(dt, groups, ["content_hash"]).column(0)
 
+    def local_files(self, model_id: str) -> list[str] | None:
+        """The Parquet files of ``model_id``'s current vectors, when the cache is on the local
+        disk and holds some (else None): for queries that join them in DuckDB."""
+        dt = self._table(model_id)
+        return (vector_files.local_files(dt) or None) if dt is not None else None
+
     def missing(self, model_id: str, hashes: Any) -> Any:
         """The distinct ``hashes`` (an Arrow string array or a list) with no stored vector.
 

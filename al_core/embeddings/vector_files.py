@@ -99,7 +99,7 @@ def row_groups(dt: Any) -> list[tuple[str, int, int]]:
     import pyarrow.parquet as pq
 
     out = []
-    local = _local_files(dt)
+    local = local_files(dt)
     if local is not None:
         for uri in local:
             meta = pq.ParquetFile(uri).metadata
@@ -115,7 +115,7 @@ def read_row_groups(dt: Any, groups: list[tuple[str, int]] | None, columns: list
     """``columns`` of the given ``(file, row group)`` pairs of ``dt`` (None: every row)."""
     import pyarrow.parquet as pq
 
-    local = _local_files(dt)
+    local = local_files(dt)
     wanted: dict[str, list[int]] = {}
     if groups is None:
         groups = [(uri, g) for uri, g, _ in row_groups(dt)]
@@ -155,7 +155,7 @@ def read_matching(dt: Any, wanted: pa.Array) -> pa.Table | None:
     """
     import duckdb
 
-    files = _local_files(dt)
+    files = local_files(dt)
     if files is None:
         return None
     if not files:
@@ -174,7 +174,7 @@ def read_matching(dt: Any, wanted: pa.Array) -> pa.Table | None:
         con.close()
 
 
-def _local_files(dt: Any) -> list[str] | None:
+def local_files(dt: Any) -> list[str] | None:
     """The table's data files as local paths, or None when it is not on the local disk."""
     uris = dt.file_uris()
     if all(u.startswith("/") for u in uris):

@@ -132,6 +132,10 @@ def _confidences(ws: Workspace, model_path: Path, items, selection: dict) -> dic
     """
     if selection["model_version"] is None or not model_path.is_dir():
         return {}
+    if all(it.get("confidence") is not None for it in selection["items"]):
+        # Scored by partitions, which keep each row's probability: no second read of the
+        # vectors (at a million items that read is a scan of the whole embedding cache).
+        return {it["id"]: it["confidence"] for it in selection["items"]}
     from al_core.pipeline.model import load_model
 
     model = load_model(model_path)

@@ -49,6 +49,7 @@ def test_exported_prediction_score_is_the_models_confidence(pool_ws, settings, w
         assert pred["score"] == pytest.approx(row[names.index(label)])
         assert label == names[int(np.argmax(row))]
         assert task["meta"]["query_score"] == pytest.approx(sel["score"])
+        assert pred["score"] == sel["confidence"]  # taken from the scoring, not recomputed
 
 
 def test_withdraw_when_stopped_and_when_labelled_elsewhere(pool_ws, settings, write_csv, truth):

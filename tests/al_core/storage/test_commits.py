@@ -69,6 +69,19 @@ def test_a_complete_transaction_without_its_marker_is_rolled_forward(make_worksp
     assert again.recoveries == []  # nothing left to repair
 
 
+def test_open_without_recovery_leaves_repair_to_the_next_writer(make_workspace):
+    ws = make_workspace()
+    _half_written(ws, ["pool"], declared=["ingest_log", "pool"])
+    reader = Workspace.open(ws.path, recover=False)  # how the flow's tasks open it
+    assert reader.recoveries == []
+    assert delta.open_table(ws.table_uri("pool")).to_pyarrow_table().num_rows == 2  # left
+    assert reader.scalar("SELECT count(*) FROM pool") == 0  # and not seen
+    with reader.transaction() as tx:  # the writer lock repairs first
+        tx.append("pool", [_pool_row(5)])
+    assert [r.action for r in reader.recoveries] == ["rolled back"]
+    assert reader.query("SELECT id FROM pool").id.tolist() == ["5"]
+
+
 def test_a_failed_commit_undoes_its_own_table_commits(make_workspace, monkeypatch):
     ws = make_workspace()
     calls = []
