@@ -257,19 +257,23 @@ def gather_scores(
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    n = len(keys)
     if not parts:
+        n = len(keys)
         return np.zeros(n), np.zeros(n, dtype=np.int64), np.zeros(n), np.zeros(n, dtype=bool)
     all_keys = pa.concat_arrays([pa.array(p["keys"], pa.string()) for p in parts])
-
-    def column(name: str, dtype: type) -> np.ndarray:
-        return np.concatenate([np.asarray(p[name], dtype=dtype) for p in parts])
-
     pos = pc.index_in(keys, value_set=all_keys)
     found = pc.is_valid(pos).to_numpy(zero_copy_only=False)
     idx = pos.fill_null(0).to_numpy(zero_copy_only=False)
-    scores, predicted = column("scores", np.float64), column("predicted", np.int64)
-    return scores[idx], predicted[idx], column("confidence", np.float64)[idx], found
+
+    def column(name: str, dtype: type) -> np.ndarray:
+        return np.concatenate([np.asarray(p[name], dtype=dtype) for p in parts])[idx]
+
+    return (
+        column("scores", np.float64),
+        column("predicted", np.int64),
+        column("confidence", np.float64),
+        found,
+    )
 
 
 def select_by_partitions(
