@@ -231,12 +231,23 @@ class Workspace:
 
     def _repair(self) -> Snapshot:
         snapshot = self._log.latest()
-        openers = {t: (lambda t=t: self._latest_handle(t)) for t in TABLES}
+        suspects = [t for t in TABLES if self._maybe_ahead(t, snapshot)]
+        openers = {t: (lambda t=t: self._latest_handle(t)) for t in suspects}
         snapshot, recovery = recover(self._log, openers, snapshot)
         if recovery is not None:
             self.recoveries.append(recovery)
             log.warning("%s: %s", self.uri, recovery.message())
         return snapshot
+
+    def _maybe_ahead(self, table: str, snapshot: Snapshot) -> bool:
+        """Whether ``table`` may hold commits the snapshot does not mark, so that recovery must
+        open it. On the local disk the names in its log folder tell, without opening it (every
+        command checks every table: on a workspace aged by 1,000 iterations opening them all
+        took 0.5-0.8 s); on an object store, or without a log, it is opened."""
+        if self.location.remote:
+            return True
+        version = delta.local_version(self.location.local("tables", table))
+        return version is None or version != snapshot.versions.get(table, 0)
 
     @contextlib.contextmanager
     def run_lock(self, what: str = "an iteration") -> Iterator[None]:

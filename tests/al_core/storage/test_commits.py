@@ -69,6 +69,27 @@ def test_a_complete_transaction_without_its_marker_is_rolled_forward(make_worksp
     assert again.recoveries == []  # nothing left to repair
 
 
+def test_the_recovery_check_opens_only_tables_past_the_marker(make_workspace, monkeypatch):
+    ws = make_workspace()
+    with ws.transaction() as tx:
+        tx.append("pool", [_pool_row(1)])
+    opened = []
+    real = Workspace._latest_handle
+
+    def spy(self, table):
+        opened.append(table)
+        return real(self, table)
+
+    monkeypatch.setattr(Workspace, "_latest_handle", spy)
+    assert Workspace.open(ws.path).recoveries == []
+    assert opened == []  # every table's log ends at its marked version: none is opened
+    _half_written(ws, ["pool"], declared=["ingest_log", "pool"])
+    again = Workspace.open(ws.path)
+    assert opened == ["pool"] and [r.action for r in again.recoveries] == ["rolled back"]
+    assert delta.local_version(ws.path / "tables" / "pool") == 3  # append, half-write, restore
+    assert delta.local_version(ws.path / "tables" / "no-such-table") is None
+
+
 def test_open_without_recovery_leaves_repair_to_the_next_writer(make_workspace):
     ws = make_workspace()
     _half_written(ws, ["pool"], declared=["ingest_log", "pool"])

@@ -54,11 +54,13 @@ def test_reentrant_per_path_across_workspace_objects(make_workspace):
 def test_another_thread_waits_for_the_holder(make_workspace):
     ws = make_workspace()
     errors, order = [], []
+    holding = threading.Event()
 
     def writer(name, hold):
         try:
             with Workspace.open(ws.path).lock(timeout=10):
                 order.append(f"{name}+")
+                holding.set()
                 time.sleep(hold)
                 order.append(f"{name}-")
         except WorkspaceError as exc:  # pragma: no cover - would fail the test below
@@ -66,7 +68,7 @@ def test_another_thread_waits_for_the_holder(make_workspace):
 
     first = threading.Thread(target=writer, args=("a", 0.5))
     first.start()
-    time.sleep(0.1)
+    assert holding.wait(10)  # on a busy machine opening may take longer than a fixed sleep
     second = threading.Thread(target=writer, args=("b", 0.0))
     second.start()
     first.join()
