@@ -167,7 +167,7 @@ class Workspace:
         ``recover``: repair a crashed writer's leftovers now if no writer is busy (local
         workspaces). Readers never see leftovers, and every writer repairs under its lock
         first, so code that opens the workspace again and again inside one run (the flow's
-        tasks) passes False: at a million items the check costs about 0.2 s per open.
+        tasks, each scoring partition) passes False and skips the lock and the log reads.
         """
         loc = Location(path)
         if not loc.is_file(CONFIG_NAME):
@@ -242,8 +242,8 @@ class Workspace:
     def _maybe_ahead(self, table: str, snapshot: Snapshot) -> bool:
         """Whether ``table`` may hold commits the snapshot does not mark, so that recovery must
         open it. On the local disk the names in its log folder tell, without opening it (every
-        command checks every table: on a workspace aged by 1,000 iterations opening them all
-        took 0.5-0.8 s); on an object store, or without a log, it is opened."""
+        command checks every table: on a 1M workspace aged by 1,000 iterations opening them all
+        took 0.35-0.8 s); on an object store, or without a log, it is opened."""
         if self.location.remote:
             return True
         version = delta.local_version(self.location.local("tables", table))
