@@ -18,6 +18,12 @@ start keep the instance) a refit only fine-tunes the body again, from its curren
 the labelled set has grown by the factor ``body_refit_growth`` since the last fine-tune; in
 between it re-fits the head on embeddings cached per text. With the defaults (25 labels + 25 per
 round) the body trains at 25, 50, 100, 200 and 400 labels: 5 fine-tunes in 21 rounds.
+
+Each fine-tune gives the body a new ``body_version_``. :meth:`SetFitClassifier.text_encoder`
+exposes the current body as a cacheable embedder named after that version, so a workspace can
+keep the body's vectors between processes (the pipeline stores them in its embedding cache and
+hands them back with :meth:`SetFitClassifier.remember`): a round that only refits the head
+then encodes no text it has seen before.
 """
 
 from __future__ import annotations
@@ -25,6 +31,8 @@ from __future__ import annotations
 import math
 import os
 import time
+import uuid
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, ClassVar, Self
 
@@ -42,6 +50,7 @@ from al_core.classifiers.linear import check_targets
 from al_core.classifiers.persistence import load_torch_module, save_torch_module
 from al_core.classifiers.torch_base import derive_seed
 from al_core.device import autocast, autocast_dtype, pick_device, torch_threads
+from al_core.embeddings.base import Embedder
 from al_core.features import Features
 
 #: Texts whose embeddings are kept between fits (a pool of this size costs ~150 MB at 384-d).
@@ -157,6 +166,7 @@ class SetFitClassifier(Classifier):
         self._head: EmbeddingLogRegClassifier | None = None
         self._cache: dict[str, np.ndarray] = {}
         self.body_items_ = 0  # labelled items at the last body fine-tune (0: pretrained body)
+        self.body_version_: str | None = None  # a new id per fine-tune; None: pretrained body
         self.fit_count_ = 0
         self._round = 0
         self.train_info_: dict[str, Any] = {}
@@ -184,6 +194,7 @@ class SetFitClassifier(Classifier):
             steps = self._train_body(texts, y)
             if steps:
                 self.body_items_ = len(texts)
+                self.body_version_ = uuid.uuid4().hex
                 self._cache.clear()
                 info = {"body_trained": True, "body_steps": steps}
         head = EmbeddingLogRegClassifier(
@@ -207,6 +218,21 @@ class SetFitClassifier(Classifier):
         self.check_input(X)
         return self._embed([str(t) for t in X])
 
+    def text_encoder(self) -> BodyEncoder | None:
+        """The fine-tuned body as a cacheable embedder whose ``model_id`` names this body's
+        version (its vectors change with every fine-tune); None for a pretrained body."""
+        if self._body is None or self.body_version_ is None:
+            return None
+        return BodyEncoder(self)
+
+    def remember(self, texts: list[str], vectors: np.ndarray) -> None:
+        """Take ``vectors`` as the current body's embeddings of ``texts`` (from a cache that
+        :meth:`text_encoder` filled), so :meth:`predict_proba` and a head-only :meth:`fit` do
+        not encode them again. A later body fine-tune forgets them."""
+        if len(texts) != len(vectors):
+            raise ValueError(f"got {len(texts)} texts but {len(vectors)} vectors")
+        self._cache.update(zip(map(str, texts), np.asarray(vectors, dtype=np.float32), strict=True))
+
     # -- body -------------------------------------------------------------------------------
 
     def _load_pretrained(self) -> None:
@@ -214,6 +240,7 @@ class SetFitClassifier(Classifier):
         self._tokenizer = load_tokenizer(folder)
         self._body = load_pretrained(folder).to(self._pick_device())
         self._body.eval()
+        self.body_version_ = None
         self._cache.clear()
 
     def _train_body(self, texts: list[str], y: np.ndarray) -> int:
@@ -329,6 +356,7 @@ class SetFitClassifier(Classifier):
         self._head.save(directory / "head")
         return {
             "body_items": self.body_items_,
+            "body_version": self.body_version_,
             "fit_count": self.fit_count_,
             "train_info": self.train_info_,
         }
@@ -343,5 +371,26 @@ class SetFitClassifier(Classifier):
             raise TypeError(f"{directory / 'head'} does not hold an embedding-logreg head")
         self._head = head
         self.body_items_ = int(state.get("body_items", 0))
+        self.body_version_ = state.get("body_version")  # absent in models saved before it
         self.fit_count_ = int(state.get("fit_count", 0))
         self.train_info_ = dict(state.get("train_info") or {})
+
+
+class BodyEncoder(Embedder):
+    """A fine-tuned SetFit body seen as a cacheable embedder: the embedding cache keys vectors
+    by ``model_id``, which names the body's version."""
+
+    name: ClassVar[str] = "setfit-body"
+    description: ClassVar[str] = "the body of a fine-tuned SetFit classifier"
+    cacheable: ClassVar[bool] = True
+
+    def __init__(self, classifier: SetFitClassifier) -> None:
+        self.classifier = classifier
+        self._model_id = f"setfit-body-{classifier.body_version_}"
+
+    @property
+    def model_id(self) -> str:
+        return self._model_id
+
+    def transform(self, texts: Sequence[str], progress: bool = False) -> np.ndarray:
+        return self.classifier.embed(list(texts))

@@ -53,7 +53,9 @@ class TrainedModel:
     label_set: LabelSet
 
     def features(self, ws: Workspace, items: pd.DataFrame, progress: bool = False) -> Features:
-        return item_features(ws, self.embedder, items, progress=progress)
+        return item_features(
+            ws, self.embedder, items, progress=progress, classifier=self.classifier
+        )
 
     def predict_labels(self, X: Features) -> list[list[str]]:
         pred = self.classifier.predict(X)
@@ -63,12 +65,29 @@ class TrainedModel:
 
 
 def item_features(
-    ws: Workspace, embedder: Any, items: pd.DataFrame, progress: bool = False
+    ws: Workspace,
+    embedder: Any,
+    items: pd.DataFrame,
+    progress: bool = False,
+    classifier: Any = None,
 ) -> Features:
     """Features of ``items`` (id, text, content_hash): cached vectors, a fitted transform, or
-    the texts themselves when there is no embedder (a classifier that reads texts)."""
+    the texts themselves when there is no embedder (a classifier that reads texts).
+
+    A ``classifier`` that reads texts with an encoder of its own (``text_encoder()``: SetFit's
+    fine-tuned body) gets that encoder's vectors of ``items`` from the embedding cache, computed
+    and stored for the texts it lacks, through ``remember``: a later process with the same
+    body (a head-only refit, the next step's model load) then encodes none of them again.
+    """
     texts = items["text"].tolist()
     if embedder is None:
+        encoder = getattr(classifier, "text_encoder", lambda: None)()
+        if encoder is not None and texts:
+            cache = EmbeddingCache(ws.location.child("embeddings"))
+            vectors = cache.get_or_compute(
+                encoder, texts, items["content_hash"].tolist(), progress=progress
+            )
+            classifier.remember(texts, vectors)
         return texts
     if getattr(embedder, "cacheable", False):
         cache = EmbeddingCache(ws.location.child("embeddings"))
@@ -124,12 +143,12 @@ def train_model(
 
     # Fitted embedders (TF-IDF) are fitted on the training pool once per pool version.
     emb = None if embedder is None else fitted_embedder(ws, embedder)
-    X = item_features(ws, emb, items)
     y = encode_targets(label_set, items["labels"])
     clf = make_classifier(classifier, len(label_set), label_set.multi_label, seed=seed)
     warm_from = _previous_model(ws, iteration, classifier) if clf.wants_reuse else None
     if warm_from is not None:
         clf = load_model(warm_from).classifier
+    X = item_features(ws, emb, items, classifier=clf)
     kwargs = {}
     if clf.uses_unlabeled:  # semi-supervised: the pool without labels helps
         kwargs["unlabeled"] = item_features(ws, emb, candidate_items(ws))

@@ -170,7 +170,7 @@ def score_partition(
     """
     import pyarrow as pa
 
-    from al_core.pipeline.model import item_features, load_model
+    from al_core.pipeline.model import load_model
     from al_core.registry import make_strategy
 
     started = time.perf_counter()
@@ -189,7 +189,7 @@ def score_partition(
                 [int(spec["modulus"]), int(spec["part"])],
             ).df()
         keys = pa.array(items["id"].tolist(), pa.string())
-        chunks = [item_features(ws, model.embedder, items)]
+        chunks = [model.features(ws, items)]
     read = time.perf_counter()
     strategy = make_strategy(strategy_name)
     scored = [score_rows(model.classifier, strategy, X) for X in chunks]
@@ -309,10 +309,8 @@ def select_by_partitions(
     keys = pa.array((candidates.content_hash if cacheable else candidates.id).tolist(), pa.string())
     scores, predicted, confidence, found = gather_scores(parts, keys)
     if not found.all():
-        from al_core.pipeline.model import item_features
-
         late = items_by_id(ws, candidates.id[~found].tolist())
-        X = item_features(ws, model.embedder, late)
+        X = model.features(ws, late)
         scores[~found], predicted[~found], confidence[~found] = score_rows(
             model.classifier, strategy, X
         )

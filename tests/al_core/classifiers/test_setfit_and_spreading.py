@@ -66,6 +66,52 @@ def test_the_body_is_fine_tuned_again_only_when_the_labels_grew_enough(tiny_mode
     assert cold.train_info_["body_trained"] is True  # without warm start every fit trains
 
 
+def test_each_body_fine_tune_gets_a_new_version_and_a_head_refit_keeps_it(
+    tiny_model_dir, trec_small, tmp_path
+):
+    X, y = trec_small["train_texts"], trec_small["train_y"]
+    clf = SetFitClassifier(
+        6, seed=0, model=str(tiny_model_dir), num_iterations=1, max_pairs=20, num_threads=1
+    )
+    assert clf.text_encoder() is None  # nothing fine-tuned yet
+    clf.fit(X[:20], y[:20])
+    first = clf.body_version_
+    encoder = clf.text_encoder()
+    assert first and encoder.cacheable and encoder.model_id == f"setfit-body-{first}"
+    np.testing.assert_array_equal(encoder.transform(X[:3]), clf.embed(X[:3]))
+    clf.fit(X[:30], y[:30])  # head only
+    assert clf.body_version_ == first
+    clf.save(tmp_path / "saved")
+    loaded = SetFitClassifier.load(tmp_path / "saved")
+    assert loaded.body_version_ == first  # the same weights, so the same cached vectors
+    clf.fit(X[:40], y[:40])  # the body again
+    assert clf.body_version_ not in (None, first)
+
+
+def test_remembered_vectors_are_used_instead_of_encoding_the_texts(
+    tiny_model_dir, trec_small, tmp_path
+):
+    X, y = trec_small["train_texts"], trec_small["train_y"]
+    clf = SetFitClassifier(
+        6, seed=0, model=str(tiny_model_dir), num_iterations=1, max_pairs=20, num_threads=1
+    )
+    clf.fit(X[:20], y[:20])
+    clf.save(tmp_path / "saved")
+    texts = X[20:26]
+    own = clf.embed(texts)
+    # A fresh load has no vectors in memory; hand it the vectors of other texts for these,
+    # and its predictions must be the head's on those vectors, not on its own encodings.
+    loaded = SetFitClassifier.load(tmp_path / "saved")
+    other = clf.embed(X[30:36])
+    loaded.remember(texts, other)
+    np.testing.assert_allclose(loaded.predict_proba(texts), clf._head.predict_proba(other))
+    assert not np.allclose(loaded.predict_proba(texts), clf.predict_proba(texts))
+    np.testing.assert_allclose(loaded.embed(texts), other)
+    assert not np.allclose(own, other)
+    with pytest.raises(ValueError, match="6 texts but 5 vectors"):
+        loaded.remember(texts, other[:5])
+
+
 # -- label spreading ----------------------------------------------------------------------------
 
 

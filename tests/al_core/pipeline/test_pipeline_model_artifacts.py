@@ -86,6 +86,43 @@ def test_a_texts_classifier_trains_selects_and_warm_starts_in_the_pipeline(
     assert proba.shape == (1, 3) and np.isclose(proba.sum(), 1.0)
 
 
+def test_a_head_only_round_reads_the_bodys_vectors_from_the_workspace_cache(
+    pool_ws, write_csv, tiny_dir
+):
+    from al_core.embeddings import EmbeddingCache
+    from al_core.pipeline.state import candidate_items
+
+    spec = f"setfit:model={tiny_dir},num_iterations=2,max_pairs=40,num_threads=1"
+    settings = resolve_settings(pool_ws, classifier=spec, embedder=None)
+    cache = EmbeddingCache(pool_ws.location.child("embeddings"))
+    answer(pool_ws, write_csv, topic_of, POOL_IDS[:9])
+    first = train_model(pool_ws, 2, classifier=spec, embedder=None)
+    version = load_model(first).classifier.body_version_
+    model_id = f"setfit-body-{version}"
+    select_batch(pool_ws, 2, first, settings)
+    evaluate_model(pool_ws, first)
+    # Scoring and evaluation stored the fine-tuned body's vectors of what they predicted.
+    stored = cache.count(model_id)
+    assert stored >= len(candidate_items(pool_ws)) + 9  # the pool's candidates and eval items
+
+    answer(pool_ws, write_csv, topic_of, POOL_IDS[9:13])
+    second = train_model(pool_ws, 3, classifier=spec, embedder=None)
+    assert read_meta(second)["train_info"]["body_trained"] is False
+    model = load_model(second)
+    assert model.classifier.body_version_ == version
+    selection = json.loads(select_batch(pool_ws, 3, second, settings).read_text())
+    evaluate_model(pool_ws, second)
+    assert cache.count(model_id) == stored  # every text was found: none encoded and stored
+    assert cache.model_ids() == [model_id]
+
+    # The cached vectors give the predictions that encoding the texts again gives.
+    items = candidate_items(pool_ws).head(5)
+    via_cache = model.classifier.predict_proba(model.features(pool_ws, items))
+    fresh = load_model(second).classifier.predict_proba(items["text"].tolist())
+    np.testing.assert_allclose(via_cache, fresh, atol=1e-5)
+    assert len(selection["items"]) == settings.batch_size
+
+
 def test_an_embedder_for_a_texts_classifier_is_a_config_error(pool_ws):
     from al_core.errors import ConfigError
 
