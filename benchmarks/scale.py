@@ -232,6 +232,22 @@ def median_run(cmd: list[str], repeats: int, env: dict[str, str] | None = None) 
     }
 
 
+def bench_folder(
+    workdir: Path | None, prefix: str
+) -> tuple[Path, dict[str, str], tempfile.TemporaryDirectory | None]:
+    """The benchmark's folder (``workdir``, or a temporary one to clean up after) and the
+    environment its commands run in: a Prefect home of its own, the hub offline, this checkout
+    importable."""
+    tmp = None
+    if workdir is None:
+        tmp = tempfile.TemporaryDirectory(prefix=prefix)
+        workdir = Path(tmp.name)
+    workdir.mkdir(parents=True, exist_ok=True)
+    env = {**os.environ, "PREFECT_HOME": str(workdir / "prefect"), "HF_HUB_OFFLINE": "1"}
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH", "")]))
+    return workdir, env, tmp
+
+
 def load() -> list[float]:
     return [round(x, 2) for x in os.getloadavg()]
 
@@ -482,18 +498,11 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args(argv)
 
-    tmp = None
-    if args.workdir is None:
-        tmp = tempfile.TemporaryDirectory(prefix="alflow-scale-")
-        args.workdir = Path(tmp.name)
-    root = args.workdir
-    root.mkdir(parents=True, exist_ok=True)
+    root, env, tmp = bench_folder(args.workdir, "alflow-scale-")
     src, ws, fresh = root / "src", root / "ws", root / "ws-fresh"
     for p in (src, ws, fresh, root / "prefect"):
         shutil.rmtree(p, ignore_errors=True)
     src.mkdir()
-    env = {**os.environ, "PREFECT_HOME": str(root / "prefect"), "HF_HUB_OFFLINE": "1"}
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH", "")]))
     out: dict[str, Any] = {
         "benchmark": "scale",
         "items": args.items,
