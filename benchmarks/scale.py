@@ -433,6 +433,8 @@ def prefect_server(home: Path, env: dict[str, str]):
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     server_env = {**env, "PREFECT_HOME": str(home)}
+    home.mkdir(parents=True, exist_ok=True)
+    log = open(home / "server.log", "ab")  # noqa: SIM115 - open while the server runs
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -445,8 +447,8 @@ def prefect_server(home: Path, env: dict[str, str]):
             "--port",
             str(port),
         ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stdout=log,
+        stderr=subprocess.STDOUT,
         env=server_env,
     )
     url = f"http://127.0.0.1:{port}/api"
@@ -458,7 +460,15 @@ def prefect_server(home: Path, env: dict[str, str]):
                 break
             except OSError:
                 if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("the Prefect server did not start") from None
+                    tail = (home / "server.log").read_text(errors="replace")[-3000:]
+                    why = (
+                        f"exited with code {proc.returncode}"
+                        if proc.poll() is not None
+                        else "did not answer /health within 180 s"
+                    )
+                    raise RuntimeError(
+                        f"the Prefect server {why}; its log ({home / 'server.log'}) ends:\n{tail}"
+                    ) from None
                 time.sleep(0.5)
         yield {**server_env, "PREFECT_API_URL": url}
     finally:
@@ -467,6 +477,7 @@ def prefect_server(home: Path, env: dict[str, str]):
             proc.wait(timeout=30)
         except subprocess.TimeoutExpired:
             proc.kill()
+        log.close()
 
 
 def status_work(ws: Path, env: dict[str, str]) -> dict[str, float]:
