@@ -167,6 +167,9 @@ def score_partition(
 
     ``keys`` are content hashes (cache partitions) or item ids (pool partitions); ``predicted``
     is the classifier's predicted class index of each row, ``confidence`` its probability.
+    ``read_seconds``: opening the workspace, loading the model, reading the rows or cached
+    vectors; ``compute_seconds``: features computed here (a fitted transform, SetFit's body)
+    and the scores.
     """
     import pyarrow as pa
 
@@ -180,6 +183,7 @@ def score_partition(
         keys, chunks = cache_of(ws).read_partition(
             spec["model_id"], spec["version"], spec["groups"], as_chunks=True
         )
+        read = time.perf_counter()
     else:
         snapshot = Snapshot(seq=spec["seq"], versions=dict(spec["versions"]))
         with ws.reading(snapshot) as con:
@@ -189,8 +193,10 @@ def score_partition(
                 [int(spec["modulus"]), int(spec["part"])],
             ).df()
         keys = pa.array(items["id"].tolist(), pa.string())
+        read = time.perf_counter()
+        # Computing, not reading: a fitted transform, or a classifier's own text encoder
+        # (SetFit's body, through the embedding cache).
         chunks = [model.features(ws, items)]
-    read = time.perf_counter()
     strategy = make_strategy(strategy_name)
     scored = [score_rows(model.classifier, strategy, X) for X in chunks]
     scores, predicted, confidence = (
