@@ -43,7 +43,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "benchmarks"))
 
-from scale import alflow, bench_folder, load, prefect_server  # noqa: E402
+from scale import alflow, bench_folder, iterate_with_summary, load, prefect_server  # noqa: E402
 
 RESULTS = REPO / "benchmarks" / "results" / "overhead_10k.json"
 DATA = next(
@@ -77,42 +77,20 @@ def write_sources(folder: Path, n_eval: int, seed: int) -> dict[str, Any]:
     return {"pool": len(pool), "eval": len(ev), "labels": sorted(train.label.unique())}
 
 
-def summary_of(stdout: str) -> dict[str, Any]:
-    start = stdout.find("{\n") if not stdout.startswith("{") else 0
-    try:
-        return json.JSONDecoder().raw_decode(stdout[max(start, 0) :])[0]
-    except json.JSONDecodeError:
-        raise RuntimeError(f"alflow iterate printed no JSON summary:\n{stdout[:2000]}") from None
-
-
 def one_round(ws: Path, env: dict[str, str]) -> tuple[dict[str, Any], dict[str, Any]]:
-    """One ``alflow iterate``: its figures, and its summary."""
-    r = alflow("iterate", str(ws), "--json", env=env)
-    summary = summary_of(r["stdout"])
-    t = summary.get("timings", {})
-    fit = float(t.get("fit_seconds", 0.0))
-    score = float((summary.get("scoring") or {}).get("compute_seconds", 0.0))
-    embed = float((summary.get("embedding") or {}).get("embed_seconds", 0.0))
+    """One ``alflow iterate``: ``scale.py``'s figures plus the evaluate and stopping steps, and
+    the printed summary."""
+    figures, summary = iterate_with_summary(ws, env)
+    t = figures["steps"]
     evaluate = float(t.get("evaluate", 0.0)) + float(t.get("stopping", 0.0))
-    wall = r["seconds"]
-    overhead = wall - fit - score - embed
-    return {
-        "status": summary.get("status"),
-        "n_labeled": summary.get("n_labeled"),
-        "accuracy": (summary.get("metrics") or {}).get("accuracy"),
-        "seconds": wall,
-        "peak_tree_rss_mb": r["peak_tree_rss_mb"],
-        "fit_seconds": round(fit, 3),
-        "scoring_compute_seconds": round(score, 3),
-        "embedding_seconds": round(embed, 3),
-        "evaluate_and_stopping_seconds": round(evaluate, 3),
-        "overhead_seconds": round(overhead, 3),
-        "overhead_fraction": round(overhead / wall, 4),
-        "overhead_less_eval_seconds": round(overhead - evaluate, 3),
-        "overhead_less_eval_fraction": round((overhead - evaluate) / wall, 4),
-        "flow_seconds": t.get("flow_seconds"),
-        "steps": t,
-    }, summary
+    less_eval = figures["overhead_seconds"] - evaluate
+    figures.update(
+        accuracy=(summary.get("metrics") or {}).get("accuracy"),
+        evaluate_and_stopping_seconds=round(evaluate, 3),
+        overhead_less_eval_seconds=round(less_eval, 3),
+        overhead_less_eval_fraction=round(less_eval / figures["seconds"], 4),
+    )
+    return figures, summary
 
 
 def answer_batch(summary: dict[str, Any], gold: dict[str, str], inbox: Path, k: int) -> int:

@@ -390,7 +390,15 @@ def copy_workspace(src: Path, dst: Path) -> None:
 def iterate(ws: Path, env: dict[str, str]) -> dict[str, Any]:
     # --force: retrain even when no label arrived since the last run (the runs compared here
     # must all train and query).
-    r = alflow("iterate", str(ws), "--json", "--force", env=env)
+    return iterate_with_summary(ws, env, "--force")[0]
+
+
+def iterate_with_summary(
+    ws: Path, env: dict[str, str], *flags: str
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """One ``alflow iterate WS --json [flags]`` in a fresh process: its figures (wall time, the
+    flow's fit, scoring and embedding, the rest as overhead), and its printed summary."""
+    r = alflow("iterate", str(ws), "--json", *flags, env=env)
     text = r["stdout"]
     start = text.find("{\n") if not text.startswith("{") else 0
     try:
@@ -404,7 +412,7 @@ def iterate(ws: Path, env: dict[str, str]) -> dict[str, Any]:
     score = scoring.get("compute_seconds", 0.0)
     embed = embedding.get("embed_seconds", 0.0)
     overhead = r["seconds"] - fit - score - embed
-    return {
+    figures = {
         "status": summary["status"],
         "seconds": r["seconds"],
         "peak_rss_mb": r["peak_rss_mb"],
@@ -420,6 +428,7 @@ def iterate(ws: Path, env: dict[str, str]) -> dict[str, Any]:
         "scoring": scoring,
         "n_labeled": summary.get("n_labeled"),
     }
+    return figures, summary
 
 
 @contextlib.contextmanager
