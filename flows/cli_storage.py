@@ -70,11 +70,33 @@ def compact(
             help="Also delete files older versions needed, keeping this many hours of history.",
         ),
     ] = None,
+    keep_models: Annotated[
+        int | None,
+        typer.Option(
+            "--keep-models",
+            min=1,
+            help="Also delete the weights of all but the newest N models, and the cached "
+            "vectors of fine-tuned bodies no kept model uses (each iteration's meta.json and "
+            "selection.json stay).",
+        ),
+    ] = None,
 ) -> None:
     """Merge small table files (appends add one each); optionally delete unneeded old files."""
     from al_core.storage import Workspace
 
     ws = Workspace.open(workspace)
+    if keep_models is not None:
+        from al_core.pipeline import prune_models
+
+        with ws.run_lock():  # no iteration may read a model while it goes
+            pruned = prune_models(ws, keep_models)
+        out.print(
+            f"models: deleted the weights of {len(pruned['models_pruned'])}, kept "
+            f"{', '.join(pruned['models_kept']) or 'none'}; dropped "
+            f"{len(pruned['caches_dropped'])} body-vector caches; freed "
+            f"{pruned['bytes_freed'] / 1e6:.1f} MB",
+            highlight=False,
+        )
     removed = ws.compact()
     out.print(
         "compacted: "

@@ -2,7 +2,8 @@
 
 import labels from the queue -> validate (rejects to quarantine) -> plan (stop early, saying
 why, when too few new labels arrived) -> embed new items -> train -> evaluate -> check
-stopping -> query -> export the batch -> record -> withdraw items no longer wanted.
+stopping -> query -> export the batch -> record -> withdraw items no longer wanted -> prune old models (when
+``keep_models`` is set).
 Embedding and scoring of the pool are mapped over partitions on local threads, or on the
 Dask cluster of the ``dask_address`` parameter or workspace setting (``flows/runners.py``).
 
@@ -45,6 +46,7 @@ from tasks import (
     plan,
     plan_embedding,
     plan_scoring,
+    prune,
     record,
     score_partition,
     select,
@@ -187,6 +189,9 @@ def iteration_flow(
             timings["fit_seconds"] = float(meta.get("train_seconds", 0.0))
         with _timed(timings, "withdraw"):
             outcome["withdrawn"] = withdraw(workspace)["withdrawn"]
+        if settings.keep_models is not None and p.mode not in ("skip", "initial"):
+            with _timed(timings, "prune"):
+                outcome["pruned"] = prune(workspace, settings.keep_models)
     timings["flow_seconds"] = time.perf_counter() - t0
     outcome["timings"] = {k: round(v, 3) for k, v in timings.items()}
     summary = {**result, **outcome, "imported": imported, "plan": p.to_dict()}

@@ -11,6 +11,7 @@ from tasks.ingest import ingest
 from tasks.labels import import_labels
 from tasks.partitions import embed_partition, plan_embedding, plan_scoring, score_partition
 from tasks.plan import plan
+from tasks.prune import prune
 from tasks.query import select
 from tasks.record import record
 from tasks.stopping import check_stop
@@ -27,6 +28,7 @@ __all__ = [
     "plan",
     "plan_embedding",
     "plan_scoring",
+    "prune",
     "record",
     "score_partition",
     "select",

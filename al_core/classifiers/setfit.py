@@ -376,6 +376,11 @@ class SetFitClassifier(Classifier):
         self.train_info_ = dict(state.get("train_info") or {})
 
 
+def body_cache_id(body_version: str) -> str:
+    """The embedding cache's model id for the vectors of the body fine-tune ``body_version``."""
+    return f"{BodyEncoder.name}-{body_version}"
+
+
 class BodyEncoder(Embedder):
     """A fine-tuned SetFit body seen as a cacheable embedder: the embedding cache keys vectors
     by ``model_id``, which names the body's version."""
@@ -386,7 +391,7 @@ class BodyEncoder(Embedder):
 
     def __init__(self, classifier: SetFitClassifier) -> None:
         self.classifier = classifier
-        self._model_id = f"setfit-body-{classifier.body_version_}"
+        self._model_id = body_cache_id(classifier.body_version_)
 
     @property
     def model_id(self) -> str:

@@ -108,6 +108,8 @@ class EmbeddingCache:
         """Model ids with an entry in the cache, sorted."""
         ids = []
         for slug in self.location.list_dirs():
+            if slug.startswith("."):  # a cache being dropped (see drop)
+                continue
             info = self._read_info(slug)
             if info is not None:
                 ids.append(str(info["model_id"]))
@@ -127,6 +129,11 @@ class EmbeddingCache:
                 f"{info.get('model_id')!r}, not {model_id!r}"
             )
         return info
+
+    def embedder_name(self, model_id: str) -> str | None:
+        """Name of the embedder that filled ``model_id``'s cache; None when nothing is stored."""
+        info = self._info(model_id)
+        return None if info is None else info.get("embedder") or None
 
     def dimension(self, model_id: str) -> int | None:
         """Vector size stored for ``model_id``; None when nothing is stored yet."""
@@ -334,6 +341,31 @@ class EmbeddingCache:
         )
         dt = self._table(model_id)
         return dt.version()
+
+    def drop(self, model_id: str) -> None:
+        """Delete everything cached for ``model_id``.
+
+        Locally the folder is first renamed to a hidden name (one atomic step: readers see the
+        whole cache or none), then removed; hidden leftovers of an interrupted drop go with the
+        next one. On an object store ``model.json`` goes first, which hides the cache from
+        :meth:`model_ids`, then the vectors.
+        """
+        import shutil
+        import uuid
+
+        slug = model_slug(model_id)
+        if not self.location.exists(slug):
+            return
+        self._info(model_id)  # refuses a folder that holds another model id's cache
+        self._tables.pop(model_id, None)
+        if self.location.remote:
+            self.location.delete(f"{slug}/{MODEL_FILE}")
+            self.location.delete_dir(slug)
+            return
+        root = self.location.local()
+        (root / slug).rename(root / f".dropped-{slug}-{uuid.uuid4().hex[:8]}")
+        for leftover in root.glob(".dropped-*"):
+            shutil.rmtree(leftover, ignore_errors=True)
 
     def compact(self, model_id: str) -> int | None:
         """Rewrite ``model_id``'s vectors as few large files, dropping duplicate hashes.

@@ -33,6 +33,7 @@ _EXPORTS: dict[str, str] = {
     "Plan": "plan",
     "plan_iteration": "plan",
     "import_queue": "queue_import",
+    "prune_models": "retention",
     "record_iteration": "record",
     "select_batch": "selection",
     "resolve_settings": "settings",
@@ -65,6 +66,7 @@ __all__ = [
     "pending_count",
     "pipeline_status",
     "plan_iteration",
+    "prune_models",
     "queue_for",
     "record_iteration",
     "resolve_settings",
@@ -111,6 +113,7 @@ if TYPE_CHECKING:  # for type checkers and IDEs; at run time the names load lazi
     from al_core.pipeline.plan import Plan, plan_iteration
     from al_core.pipeline.queue_import import import_queue
     from al_core.pipeline.record import record_iteration
+    from al_core.pipeline.retention import prune_models
     from al_core.pipeline.review import disagreement_report, send_review_batch
     from al_core.pipeline.selection import select_batch
     from al_core.pipeline.settings import resolve_settings

@@ -33,4 +33,6 @@ def resolve_settings(ws: Workspace, **overrides: Any) -> ActiveLearningSettings:
         raise ConfigError("batch_size must be at least 1")
     if settings.partition_rows < 1:
         raise ConfigError("partition_rows must be at least 1")
+    if settings.keep_models is not None and settings.keep_models < 1:
+        raise ConfigError("keep_models must be at least 1 (or null to keep every model)")
     return settings

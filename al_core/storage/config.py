@@ -44,6 +44,9 @@ class ActiveLearningSettings:
     # (``tcp://host:8786``, or ``local`` for a two-worker cluster on this machine).
     partition_rows: int = 131_072
     dask_address: str | None = None
+    # Keep the weights of only the newest N models (older iterations keep meta.json and
+    # selection.json); None keeps them all. See al_core/pipeline/retention.py.
+    keep_models: int | None = None
 
 
 QUEUE_KINDS = ("file", "label-studio")

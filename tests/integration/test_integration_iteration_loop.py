@@ -206,3 +206,29 @@ def test_default_setup_embeds_each_text_once(prefect_server, tmp_path):
     )
     third = iteration_flow(str(ws.path))
     assert third["status"] == "completed" and third["embedding"]["embedded"] == 0
+
+
+def test_keep_models_prunes_older_weights_after_each_round(prefect_server, loop_ws):
+    """With ``keep_models = 1`` each round leaves only its own model's weights on disk."""
+    from flows.iteration import iteration_flow
+
+    ws, gold = loop_ws
+    ws.config.active_learning.keep_models = 1
+    ws.save_config()
+    summaries = []
+    for k in range(3):
+        summaries.append(iteration_flow(str(ws.path)))
+        ids = _batch_ids(summaries[-1])
+        pd.DataFrame({"id": ids, "label": [gold[i] for i in ids]}).to_csv(
+            ws.path / "queue" / "inbox" / f"round{k}.csv", index=False
+        )
+    initial, second, third = summaries
+    assert "pruned" not in initial  # no model yet
+    assert second["pruned"]["models_pruned"] == [] and "prune" in second["timings"]
+    assert third["status"] == "completed"
+    assert third["pruned"]["models_pruned"] == ["iter-0002"]
+    assert third["pruned"]["models_kept"] == ["iter-0003"]
+    models = ws.path / "models"
+    assert not (models / "iter-0002" / "model").exists()
+    assert (models / "iter-0002" / "meta.json").is_file()
+    assert (models / "iter-0003" / "model" / "model.json").is_file()

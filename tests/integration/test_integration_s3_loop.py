@@ -30,6 +30,7 @@ def test_iteration_loop_on_s3(prefect_server, s3_url, tmp_path):
     cfg.active_learning.classifier = "logreg"
     cfg.active_learning.batch_size = 20
     cfg.active_learning.min_new_labels = 5
+    cfg.active_learning.keep_models = 2  # older weights leave the bucket too
     ws = Workspace.init(s3_url, cfg)
     ingest_file(ws, tmp_path / "pool.csv")
     ingest_file(ws, tmp_path / "eval.csv", role="eval")
@@ -57,4 +58,9 @@ def test_iteration_loop_on_s3(prefect_server, s3_url, tmp_path):
     )
     assert sorted(zip(history.id, history.label, strict=True)) == sorted(sent)
     assert bucket.is_file("models/iter-0004/meta.json")  # the model went to the bucket too
+    assert final["pruned"]["models_pruned"] == ["iter-0002"]
+    assert not bucket.exists("models/iter-0002/model")
+    assert bucket.is_file("models/iter-0002/meta.json")
+    for kept in ("iter-0003", "iter-0004"):
+        assert bucket.is_file(f"models/{kept}/model/model.json")
     assert sorted(bucket.list("queue/inbox/imported")) == [f"round{k}.csv" for k in (1, 2, 3)]

@@ -1,0 +1,76 @@
+"""Pruning old models, so that a long-running loop does not fill the disk.
+
+Every iteration saves its model in ``models/iter-NNNN/model/`` (SetFit: about 90 MB of body
+weights each round), and every SetFit body fine-tune adds the pool's vectors under that body's
+version to the embedding cache (:func:`al_core.classifiers.setfit.body_cache_id`). The loop
+itself needs only the newest model: the next warm start, the export and the stopping step read
+it. :func:`prune_models` deletes the weights of all but the newest ``keep`` models and then the
+cached vectors of fine-tuned bodies that no remaining model holds. Each iteration's
+``meta.json`` (what was trained on what) and ``selection.json`` (what it chose) stay: they are
+the audit trail, and an old batch can still be exported (without confidences).
+
+A model folder is first renamed to a hidden name, then removed, so an interrupted prune never
+leaves a half-deleted model that a warm start would try to load; leftovers go with the next
+prune. The caller holds the workspace's run lock (``alflow compact``, or the iteration flow
+itself when ``keep_models`` is set), so no iteration reads a model while it goes.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import uuid
+from pathlib import Path
+from typing import Any
+
+from al_core.classifiers.persistence import MANIFEST
+from al_core.classifiers.setfit import BodyEncoder, body_cache_id
+from al_core.embeddings import EmbeddingCache
+from al_core.pipeline.model import model_dir
+from al_core.storage import Workspace
+
+
+def prune_models(ws: Workspace, keep: int) -> dict[str, Any]:
+    """Delete the weights of all but the newest ``keep`` saved models (``keep`` >= 1) and the
+    body-vector caches no kept model uses; return what went and the bytes freed."""
+    if keep < 1:
+        raise ValueError(f"keep must be at least 1 (the newest model is the loop's), got {keep}")
+    root = model_dir(ws, 0).parent
+    saved = sorted(f for f in root.glob("iter-*") if (f / "model").is_dir())
+    doomed, kept = saved[:-keep], saved[-keep:]
+    freed = 0
+    for folder in doomed:
+        hidden = folder / f".pruned-{uuid.uuid4().hex[:8]}"
+        (folder / "model").rename(hidden)
+        freed += _size(hidden)
+        if ws.location.remote:
+            ws.location.delete_dir(f"models/{folder.name}/model")
+    for leftover in root.glob("iter-*/.pruned-*"):
+        shutil.rmtree(leftover, ignore_errors=True)
+
+    in_use = {body_cache_id(v) for v in map(_body_version, kept) if v}
+    cache = EmbeddingCache(ws.location.child("embeddings"))
+    dropped = []
+    for model_id in cache.model_ids():
+        if cache.embedder_name(model_id) == BodyEncoder.name and model_id not in in_use:
+            if not ws.location.remote:
+                freed += _size(cache.model_dir(model_id))
+            cache.drop(model_id)
+            dropped.append(model_id)
+    return {
+        "models_pruned": [f.name for f in doomed],
+        "models_kept": [f.name for f in kept],
+        "caches_dropped": dropped,
+        "bytes_freed": freed,
+    }
+
+
+def _body_version(iteration_folder: Path) -> str | None:
+    """The fine-tuned body version a saved model's classifier reads (None: none, or not
+    SetFit)."""
+    manifest = json.loads((iteration_folder / "model" / "classifier" / MANIFEST).read_text())
+    return (manifest.get("state") or {}).get("body_version")
+
+
+def _size(path: Path) -> int:
+    return sum(p.stat().st_size for p in Path(path).rglob("*") if p.is_file())

@@ -1,0 +1,126 @@
+"""Pruning old models (``prune_models``, ``alflow compact --keep-models``, ``keep_models``)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from al_core.embeddings import EmbeddingCache
+from al_core.errors import ConfigError
+from al_core.pipeline import load_model, prune_models, resolve_settings, select_batch, train_model
+from al_core.pipeline.model import _previous_model, model_dir, read_meta
+from tests.al_core.classifiers.tiny_models import build_tiny_model
+from tests.al_core.pipeline.conftest import POOL_IDS, topic_of
+from tests.al_core.pipeline.test_pipeline_steps import answer
+from tests.e2e.cli_helpers import run_alflow
+
+
+@pytest.fixture(scope="module")
+def tiny_dir(tmp_path_factory):
+    from tests.al_core.pipeline.conftest import WORDS
+
+    corpus = [" ".join(words) for words in WORDS.values()] * 20
+    return build_tiny_model(tmp_path_factory.mktemp("tiny"), corpus, vocab_size=120)
+
+
+def _train_logreg_rounds(ws, write_csv, rounds):
+    settings = resolve_settings(ws)
+    for k, iteration in enumerate(rounds):
+        answer(ws, write_csv, topic_of, POOL_IDS[3 * k : 3 * k + 9])
+        path = train_model(ws, iteration, classifier="logreg", embedder="tfidf")
+        select_batch(ws, iteration, path, settings)
+
+
+def test_only_the_newest_models_keep_their_weights_and_every_record_stays(pool_ws, write_csv):
+    _train_logreg_rounds(pool_ws, write_csv, [2, 3, 4])
+    root = model_dir(pool_ws, 0).parent
+    before = {f.name: read_meta(f / "model")["version"] for f in sorted(root.glob("iter-*"))}
+
+    result = prune_models(pool_ws, keep=2)
+
+    assert result["models_pruned"] == ["iter-0002"]
+    assert result["models_kept"] == ["iter-0003", "iter-0004"]
+    assert result["bytes_freed"] > 0 and result["caches_dropped"] == []
+    assert not (root / "iter-0002" / "model").exists()
+    assert sorted(p.name for p in (root / "iter-0002").iterdir()) == [
+        "meta.json",
+        "selection.json",
+    ]
+    meta = json.loads((root / "iter-0002" / "meta.json").read_text())
+    assert meta["version"] == before["iter-0002"]
+    for name in ("iter-0003", "iter-0004"):
+        assert load_model(root / name / "model").version == before[name]
+    # A second prune with the same bound finds nothing more to do.
+    again = prune_models(pool_ws, keep=2)
+    assert again["models_pruned"] == [] and again["bytes_freed"] == 0
+
+
+def test_an_interrupted_prune_leaves_no_model_a_warm_start_would_load(pool_ws, write_csv):
+    _train_logreg_rounds(pool_ws, write_csv, [2, 3])
+    root = model_dir(pool_ws, 0).parent
+    # What a prune killed between its rename and its delete leaves behind.
+    (root / "iter-0003" / "model").rename(root / "iter-0003" / ".pruned-deadbeef")
+    assert _previous_model(pool_ws, 5, "logreg") == root / "iter-0002" / "model"
+
+    result = prune_models(pool_ws, keep=1)
+
+    assert result["models_pruned"] == [] and result["models_kept"] == ["iter-0002"]
+    assert not list(root.glob("iter-*/.pruned-*"))
+
+
+def test_keep_must_leave_the_newest_model(pool_ws):
+    with pytest.raises(ValueError, match="at least 1"):
+        prune_models(pool_ws, keep=0)
+    pool_ws.config.active_learning.keep_models = 0
+    with pytest.raises(ConfigError, match="keep_models"):
+        resolve_settings(pool_ws)
+
+
+def test_setfit_bodies_no_kept_model_reads_lose_their_cached_vectors(pool_ws, write_csv, tiny_dir):
+    spec = f"setfit:model={tiny_dir},num_iterations=2,max_pairs=40,num_threads=1"
+    settings = resolve_settings(pool_ws, classifier=spec, embedder=None)
+    cache = EmbeddingCache(pool_ws.location.child("embeddings"))
+    answer(pool_ws, write_csv, topic_of, POOL_IDS[:9])
+    first = train_model(pool_ws, 2, classifier=spec, embedder=None)
+    select_batch(pool_ws, 2, first, settings)
+    answer(pool_ws, write_csv, topic_of, POOL_IDS[9:18])  # 18 labels: twice 9, a new body
+    second = train_model(pool_ws, 3, classifier=spec, embedder=None)
+    select_batch(pool_ws, 3, second, settings)
+    old = f"setfit-body-{load_model(first).classifier.body_version_}"
+    new = f"setfit-body-{load_model(second).classifier.body_version_}"
+    assert old != new and cache.model_ids() == sorted([old, new])
+
+    result = prune_models(pool_ws, keep=1)
+
+    assert result["models_pruned"] == ["iter-0002"] and result["caches_dropped"] == [old]
+    assert cache.model_ids() == [new] and cache.count(new) > 0
+    assert not list((pool_ws.path / "embeddings").glob(".dropped-*"))
+    # The loop goes on from the kept model: a warm start, its body's vectors still cached.
+    answer(pool_ws, write_csv, topic_of, POOL_IDS[18:22])
+    third = train_model(pool_ws, 4, classifier=spec, embedder=None)
+    assert read_meta(third)["warm_start_from"] == "models/iter-0003/model"
+    assert read_meta(third)["train_info"]["body_trained"] is False
+    assert cache.model_ids() == [new]
+
+
+def test_compact_keep_models_prunes_under_the_run_lock(pool_ws, write_csv):
+    from flows.cli import app
+
+    _train_logreg_rounds(pool_ws, write_csv, [2, 3])
+    runner = CliRunner()
+    with pool_ws.run_lock():  # an iteration in progress, as another process sees it
+        busy = run_alflow("compact", pool_ws.path, "--keep-models", "1")
+    assert busy.returncode == 1
+    assert busy.stderr.strip() == (
+        f"error: an iteration is already running on workspace {pool_ws.uri}; wait for it to finish"
+    )
+    assert (model_dir(pool_ws, 2) / "model").is_dir()
+
+    done = runner.invoke(app, ["compact", str(pool_ws.path), "--keep-models", "1"])
+    assert done.exit_code == 0, done.output
+    assert "deleted the weights of 1, kept iter-0003" in done.output
+    assert not (model_dir(pool_ws, 2) / "model").exists()
+    bad = runner.invoke(app, ["compact", str(pool_ws.path), "--keep-models", "0"])
+    assert bad.exit_code != 0
