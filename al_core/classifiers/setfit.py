@@ -23,7 +23,9 @@ Each fine-tune gives the body a new ``body_version_``. :meth:`SetFitClassifier.t
 exposes the current body as a cacheable embedder named after that version, so a workspace can
 keep the body's vectors between processes (the pipeline stores them in its embedding cache and
 hands them back with :meth:`SetFitClassifier.remember`): a round that only refits the head
-then encodes no text it has seen before.
+then encodes no text it has seen before. A loaded model reads its body's weights (and imports
+transformers) only when a text must be encoded or the body trained, and saves an unchanged
+body by copying its files, so such a round does not load the body at all.
 """
 
 from __future__ import annotations
@@ -162,6 +164,7 @@ class SetFitClassifier(Classifier):
         self.inference_batch_size = int(inference_batch_size)
         self._body: Any = None
         self._tokenizer: Any = None
+        self._saved_body: Path | None = None  # a saved model's folder, loaded on first use
         self._device: str | None = None
         self._head: EmbeddingLogRegClassifier | None = None
         self._cache: dict[str, np.ndarray] = {}
@@ -182,7 +185,7 @@ class SetFitClassifier(Classifier):
         texts = [str(t) for t in X]
         y = check_targets(y, self.num_classes, self.multi_label, len(texts))
         started = time.perf_counter()
-        fresh = self._body is None or not (self.warm_start and self.is_fitted)
+        fresh = not self._has_body() or not (self.warm_start and self.is_fitted)
         if fresh:
             self._load_pretrained()
             self.body_items_ = 0
@@ -213,7 +216,7 @@ class SetFitClassifier(Classifier):
 
     def embed(self, X: Features) -> np.ndarray:
         """L2-normalised sentence embeddings from the current (fine-tuned) body."""
-        if self._body is None:
+        if not self._has_body():
             raise NotFittedError("SetFitClassifier is not fitted: call fit(texts, y) first")
         self.check_input(X)
         return self._embed([str(t) for t in X])
@@ -221,7 +224,7 @@ class SetFitClassifier(Classifier):
     def text_encoder(self) -> BodyEncoder | None:
         """The fine-tuned body as a cacheable embedder whose ``model_id`` names this body's
         version (its vectors change with every fine-tune); None for a pretrained body."""
-        if self._body is None or self.body_version_ is None:
+        if not self._has_body() or self.body_version_ is None:
             return None
         return BodyEncoder(self)
 
@@ -235,11 +238,33 @@ class SetFitClassifier(Classifier):
 
     # -- body -------------------------------------------------------------------------------
 
+    def _has_body(self) -> bool:
+        return self._body is not None or self._saved_body is not None
+
+    def _ensure_body(self) -> None:
+        """Load the body and tokenizer of a saved model, deferred until a text must be encoded
+        or the body trained: a head-only refit, or predictions on texts whose vectors were
+        handed over with :meth:`remember`, never import transformers or read the weights."""
+        if self._body is not None or self._saved_body is None:
+            return
+        directory = self._saved_body
+        if not (directory / "body" / "model.safetensors").is_file():
+            raise FileNotFoundError(
+                f"the SetFit body of this model was to be read from {directory}, which no "
+                "longer holds it (the model folder was moved or pruned)"
+            )
+        self._tokenizer = load_tokenizer(directory / "tokenizer")
+        body = model_from_saved_config(directory / "body", sequence_classification=False)
+        self._body = load_torch_module(body, directory / "body" / "model.safetensors")
+        self._body.to(self._pick_device()).eval()
+        self._saved_body = None
+
     def _load_pretrained(self) -> None:
         folder = resolve_model_dir(self.model)
         self._tokenizer = load_tokenizer(folder)
         self._body = load_pretrained(folder).to(self._pick_device())
         self._body.eval()
+        self._saved_body = None
         self.body_version_ = None
         self._cache.clear()
 
@@ -254,6 +279,7 @@ class SetFitClassifier(Classifier):
         if len(left) > self.max_pairs:
             keep = rng.choice(len(left), size=self.max_pairs, replace=False)
             left, right, target = left[keep], right[keep], target[keep]
+        self._ensure_body()
         body, device = self._body, self._pick_device()
         optimizer = torch.optim.AdamW(body.parameters(), lr=self.learning_rate, weight_decay=0.01)
         steps_per_epoch = math.ceil(len(left) / self.batch_size)
@@ -296,10 +322,11 @@ class SetFitClassifier(Classifier):
 
     def _embed(self, texts: list[str]) -> np.ndarray:
         """Normalised embeddings; each distinct text is encoded once per body version."""
-        import torch
-
         missing = list(dict.fromkeys(t for t in texts if t not in self._cache))
         if missing:
+            import torch
+
+            self._ensure_body()
             missing.sort(key=len)
             with torch_threads(self.num_threads), torch.no_grad():
                 for start in range(0, len(missing), self.inference_batch_size):
@@ -309,8 +336,11 @@ class SetFitClassifier(Classifier):
                         pooled = self._pool(self._body(**batch).last_hidden_state, batch)
                     vectors = torch.nn.functional.normalize(pooled.float(), dim=1).cpu().numpy()
                     self._cache.update(zip(part, vectors, strict=True))
-        dim = int(self._body.config.hidden_size)
-        out = np.stack([self._cache[t] for t in texts]) if texts else np.zeros((0, dim))
+        if texts:
+            out = np.stack([self._cache[t] for t in texts])
+        else:
+            self._ensure_body()
+            out = np.zeros((0, int(self._body.config.hidden_size)))
         if len(self._cache) > EMBEDDING_CACHE_LIMIT:
             self._cache.clear()
         return out.astype(np.float32)
@@ -349,10 +379,16 @@ class SetFitClassifier(Classifier):
     # -- persistence ------------------------------------------------------------------------
 
     def _save_state(self, directory: Path) -> dict[str, Any]:
-        self._tokenizer.save_pretrained(str(directory / "tokenizer"))
-        (directory / "body").mkdir(parents=True, exist_ok=True)
-        self._body.config.to_json_file(str(directory / "body" / "config.json"))
-        save_torch_module(self._body, directory / "body" / "model.safetensors")
+        if self._body is None and self._saved_body is not None:  # unchanged since loaded
+            import shutil
+
+            for part in ("tokenizer", "body"):
+                shutil.copytree(self._saved_body / part, directory / part, dirs_exist_ok=True)
+        else:
+            self._tokenizer.save_pretrained(str(directory / "tokenizer"))
+            (directory / "body").mkdir(parents=True, exist_ok=True)
+            self._body.config.to_json_file(str(directory / "body" / "config.json"))
+            save_torch_module(self._body, directory / "body" / "model.safetensors")
         self._head.save(directory / "head")
         return {
             "body_items": self.body_items_,
@@ -362,10 +398,8 @@ class SetFitClassifier(Classifier):
         }
 
     def _load_state(self, directory: Path, state: dict[str, Any]) -> None:
-        self._tokenizer = load_tokenizer(directory / "tokenizer")
-        body = model_from_saved_config(directory / "body", sequence_classification=False)
-        self._body = load_torch_module(body, directory / "body" / "model.safetensors")
-        self._body.to(self._pick_device()).eval()
+        self._body = self._tokenizer = None
+        self._saved_body = Path(directory).resolve()  # read by _ensure_body when needed
         head = Classifier.load(directory / "head")
         if not isinstance(head, EmbeddingLogRegClassifier):
             raise TypeError(f"{directory / 'head'} does not hold an embedding-logreg head")

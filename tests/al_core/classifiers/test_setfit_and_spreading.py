@@ -112,6 +112,46 @@ def test_remembered_vectors_are_used_instead_of_encoding_the_texts(
         loaded.remember(texts, other[:5])
 
 
+def test_a_loaded_model_reads_its_body_only_when_a_text_must_be_encoded(
+    tiny_model_dir, trec_small, tmp_path
+):
+    import hashlib
+    import shutil
+
+    X, y = trec_small["train_texts"], trec_small["train_y"]
+    clf = SetFitClassifier(
+        6, seed=0, model=str(tiny_model_dir), num_iterations=1, max_pairs=20, num_threads=1
+    )
+    clf.fit(X[:20], y[:20])
+    clf.save(tmp_path / "first")
+    known = X[:30]
+
+    def weights(folder):
+        return hashlib.sha256((folder / "body" / "model.safetensors").read_bytes()).hexdigest()
+
+    # A head-only round on remembered vectors: the body is never loaded, and the saved model
+    # carries the same body, byte for byte, under the same version.
+    loaded = SetFitClassifier.load(tmp_path / "first")
+    assert loaded._body is None and loaded.text_encoder() is not None
+    loaded.remember(known, clf.embed(known))
+    loaded.fit(known, y[:30])
+    proba = loaded.predict_proba(known[:5])
+    assert loaded.train_info_["body_trained"] is False and loaded._body is None
+    loaded.save(tmp_path / "second")
+    assert weights(tmp_path / "second") == weights(tmp_path / "first")
+    again = SetFitClassifier.load(tmp_path / "second")
+    assert again.body_version_ == clf.body_version_
+    np.testing.assert_allclose(again.predict_proba(known[:5]), proba, atol=1e-5)
+    assert again._body is not None  # those texts were not remembered: it had to encode them
+
+    # A text the model has no vector for loads the body; once its folder is gone, that fails
+    # with a message instead of a missing-file traceback from deep in safetensors.
+    third = SetFitClassifier.load(tmp_path / "second")
+    shutil.rmtree(tmp_path / "second")
+    with pytest.raises(FileNotFoundError, match="no longer holds it"):
+        third.predict_proba(X[40:41])
+
+
 # -- label spreading ----------------------------------------------------------------------------
 
 

@@ -120,6 +120,7 @@ def test_a_head_only_round_reads_the_bodys_vectors_from_the_workspace_cache(
     via_cache = model.classifier.predict_proba(model.features(pool_ws, items))
     fresh = load_model(second).classifier.predict_proba(items["text"].tolist())
     np.testing.assert_allclose(via_cache, fresh, atol=1e-5)
+    assert model.classifier._body is None  # every vector came from the cache: no weights read
     assert len(selection["items"]) == settings.batch_size
 
 
