@@ -38,3 +38,35 @@ def test_a_batch_is_answered_with_its_gold_labels_as_one_whole_file(tmp_path):
         {"id": "b", "label": "Sports"},
         {"id": "a", "label": "World"},
     ]
+
+
+def test_the_head_only_copy_answers_only_part_of_the_newest_batch(tmp_path):
+    head_only = pytest.importorskip("benchmarks.setfit_head_only")
+    ws = tmp_path / "ws"
+    (ws / "queue" / "inbox").mkdir(parents=True)
+    (ws / "queue" / "outbox").mkdir()
+    (ws / "queue" / "inbox" / "answers-002.csv").write_text("id,label\nx,World\n")
+    for k, ids in ((1, ["x"]), (2, ["c", "b", "a"])):
+        tasks = [{"data": {"id": i, "text": i}} for i in ids]
+        (ws / "queue" / "outbox" / f"batch-{k:04d}.json").write_text(json.dumps(tasks))
+    gold = {"a": "World", "b": "Sports", "c": "Business", "x": "World"}
+
+    n = head_only.prepare(ws, tmp_path / "copy", gold, answers=2)
+
+    assert n == 2
+    inbox = tmp_path / "copy" / "queue" / "inbox"
+    assert [p.name for p in inbox.iterdir()] == ["answers.csv"]
+    assert pd.read_csv(inbox / "answers.csv").to_dict("records") == [
+        {"id": "c", "label": "Business"},
+        {"id": "b", "label": "Sports"},
+    ]
+    assert (ws / "queue" / "inbox" / "answers-002.csv").is_file()  # the source is untouched
+
+
+def test_the_baseline_environment_must_import_the_baselines_code(tmp_path, monkeypatch):
+    head_only = pytest.importorskip("benchmarks.setfit_head_only")
+    monkeypatch.chdir(tmp_path)
+    env = head_only.code_env({"PATH": "/usr/bin:/bin"}, head_only.REPO)
+    assert env["PYTHONPATH"] == str(head_only.REPO)
+    with pytest.raises(RuntimeError, match="not .*'s code"):
+        head_only.code_env({"PATH": "/usr/bin:/bin"}, tmp_path)  # no al_core there
