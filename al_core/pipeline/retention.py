@@ -4,8 +4,8 @@ Every iteration saves its model in ``models/iter-NNNN/model/`` (SetFit: about 90
 weights each round), and every SetFit body fine-tune adds the pool's vectors under that body's
 version to the embedding cache (:func:`al_core.classifiers.setfit.body_cache_id`). The loop
 itself needs only the newest model: the next warm start, the export and the stopping step read
-it. :func:`prune_models` deletes the weights of all but the newest ``keep`` models and then the
-cached vectors of fine-tuned bodies that no remaining model holds. Each iteration's
+it. :func:`prune_models` deletes the weights of all but the newest ``keep`` models of recorded
+iterations and then the cached vectors of fine-tuned bodies that no remaining model holds. Each iteration's
 ``meta.json`` (what was trained on what) and ``selection.json`` (what it chose) stay: they are
 the audit trail, and an old batch can still be exported (without confidences).
 
@@ -18,6 +18,7 @@ itself when ``keep_models`` is set), so no iteration reads a model while it goes
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import uuid
 from pathlib import Path
@@ -27,7 +28,10 @@ from al_core.classifiers.persistence import MANIFEST
 from al_core.classifiers.setfit import BodyEncoder, body_cache_id
 from al_core.embeddings import EmbeddingCache
 from al_core.pipeline.model import model_dir
+from al_core.pipeline.state import loop_state
 from al_core.storage import Workspace
+
+_FOLDER = re.compile(r"iter-\d{4,}")
 
 
 def prune_models(ws: Workspace, keep: int) -> dict[str, Any]:
@@ -36,7 +40,14 @@ def prune_models(ws: Workspace, keep: int) -> dict[str, Any]:
     if keep < 1:
         raise ValueError(f"keep must be at least 1 (the newest model is the loop's), got {keep}")
     root = model_dir(ws, 0).parent
-    saved = sorted(f for f in root.glob("iter-*") if (f / "model").is_dir())
+    # An iteration not recorded yet (running, crashed or failed) keeps its model and does not
+    # count: its re-run warm-starts from the last recorded one, which must stay.
+    recorded = loop_state(ws).next_iteration
+    saved = sorted(
+        f
+        for f in root.glob("iter-*")
+        if (f / "model").is_dir() and _FOLDER.fullmatch(f.name) and int(f.name[5:]) < recorded
+    )
     doomed, kept = saved[:-keep], saved[-keep:]
     freed = 0
     for folder in doomed:
@@ -48,7 +59,8 @@ def prune_models(ws: Workspace, keep: int) -> dict[str, Any]:
     for leftover in root.glob("iter-*/.pruned-*"):
         shutil.rmtree(leftover, ignore_errors=True)
 
-    in_use = {body_cache_id(v) for v in map(_body_version, kept) if v}
+    remaining = [f for f in root.glob("iter-*") if (f / "model").is_dir()]
+    in_use = {body_cache_id(v) for v in map(_body_version, remaining) if v}
     cache = EmbeddingCache(ws.location.child("embeddings"))
     dropped = []
     for model_id in cache.model_ids():

@@ -9,11 +9,11 @@ from typer.testing import CliRunner
 
 from al_core.embeddings import EmbeddingCache
 from al_core.errors import ConfigError
-from al_core.pipeline import load_model, prune_models, resolve_settings, select_batch, train_model
+from al_core.pipeline import load_model, prune_models, resolve_settings, train_model
 from al_core.pipeline.model import _previous_model, model_dir, read_meta
 from tests.al_core.classifiers.tiny_models import build_tiny_model
 from tests.al_core.pipeline.conftest import POOL_IDS, topic_of
-from tests.al_core.pipeline.test_pipeline_steps import answer
+from tests.al_core.pipeline.test_pipeline_steps import answer, run_train
 from tests.e2e.cli_helpers import run_alflow
 
 
@@ -25,48 +25,70 @@ def tiny_dir(tmp_path_factory):
     return build_tiny_model(tmp_path_factory.mktemp("tiny"), corpus, vocab_size=120)
 
 
-def _train_logreg_rounds(ws, write_csv, rounds):
-    settings = resolve_settings(ws)
-    for k, iteration in enumerate(rounds):
-        answer(ws, write_csv, topic_of, POOL_IDS[3 * k : 3 * k + 9])
-        path = train_model(ws, iteration, classifier="logreg", embedder="tfidf")
-        select_batch(ws, iteration, path, settings)
+def _settings(ws, **overrides):
+    ws.config.active_learning.stopping = ["max-iterations"]  # every round must query
+    return resolve_settings(ws, **overrides)
+
+
+def _train_rounds(ws, write_csv, settings, label_counts):
+    """A recorded training iteration (1, 2, ...) after each count of true labels is reached."""
+    paths, done = [], 0
+    for n in label_counts:
+        answer(ws, write_csv, topic_of, POOL_IDS[done:n])
+        done = n
+        paths.append(run_train(ws, settings, force=True)["model"])
+    return paths
 
 
 def test_only_the_newest_models_keep_their_weights_and_every_record_stays(pool_ws, write_csv):
-    _train_logreg_rounds(pool_ws, write_csv, [2, 3, 4])
+    _train_rounds(pool_ws, write_csv, _settings(pool_ws), [9, 12, 15])
     root = model_dir(pool_ws, 0).parent
     before = {f.name: read_meta(f / "model")["version"] for f in sorted(root.glob("iter-*"))}
 
     result = prune_models(pool_ws, keep=2)
 
-    assert result["models_pruned"] == ["iter-0002"]
-    assert result["models_kept"] == ["iter-0003", "iter-0004"]
+    assert result["models_pruned"] == ["iter-0001"]
+    assert result["models_kept"] == ["iter-0002", "iter-0003"]
     assert result["bytes_freed"] > 0 and result["caches_dropped"] == []
-    assert not (root / "iter-0002" / "model").exists()
-    assert sorted(p.name for p in (root / "iter-0002").iterdir()) == [
+    assert not (root / "iter-0001" / "model").exists()
+    assert sorted(p.name for p in (root / "iter-0001").iterdir()) == [
         "meta.json",
         "selection.json",
     ]
-    meta = json.loads((root / "iter-0002" / "meta.json").read_text())
-    assert meta["version"] == before["iter-0002"]
-    for name in ("iter-0003", "iter-0004"):
+    meta = json.loads((root / "iter-0001" / "meta.json").read_text())
+    assert meta["version"] == before["iter-0001"]
+    for name in ("iter-0002", "iter-0003"):
         assert load_model(root / name / "model").version == before[name]
     # A second prune with the same bound finds nothing more to do.
     again = prune_models(pool_ws, keep=2)
     assert again["models_pruned"] == [] and again["bytes_freed"] == 0
 
 
-def test_an_interrupted_prune_leaves_no_model_a_warm_start_would_load(pool_ws, write_csv):
-    _train_logreg_rounds(pool_ws, write_csv, [2, 3])
-    root = model_dir(pool_ws, 0).parent
-    # What a prune killed between its rename and its delete leaves behind.
-    (root / "iter-0003" / "model").rename(root / "iter-0003" / ".pruned-deadbeef")
-    assert _previous_model(pool_ws, 5, "logreg") == root / "iter-0002" / "model"
+def test_the_model_of_an_unrecorded_iteration_is_left_alone_and_not_counted(pool_ws, write_csv):
+    settings = _settings(pool_ws)
+    _train_rounds(pool_ws, write_csv, settings, [9, 12])
+    # Iteration 3 crashed after its train step: its model is saved, nothing recorded.
+    answer(pool_ws, write_csv, topic_of, POOL_IDS[12:15])
+    train_model(pool_ws, 3, classifier=settings.classifier, embedder=settings.embedder)
 
     result = prune_models(pool_ws, keep=1)
 
-    assert result["models_pruned"] == [] and result["models_kept"] == ["iter-0002"]
+    assert result["models_pruned"] == ["iter-0001"] and result["models_kept"] == ["iter-0002"]
+    assert (model_dir(pool_ws, 3) / "model").is_dir()
+    # Its re-run still warm-starts from the last recorded model.
+    assert _previous_model(pool_ws, 3, "logreg") == model_dir(pool_ws, 2) / "model"
+
+
+def test_an_interrupted_prune_leaves_no_model_a_warm_start_would_load(pool_ws, write_csv):
+    _train_rounds(pool_ws, write_csv, _settings(pool_ws), [9, 12])
+    root = model_dir(pool_ws, 0).parent
+    # What a prune killed between its rename and its delete leaves behind.
+    (root / "iter-0002" / "model").rename(root / "iter-0002" / ".pruned-deadbeef")
+    assert _previous_model(pool_ws, 5, "logreg") == root / "iter-0001" / "model"
+
+    result = prune_models(pool_ws, keep=1)
+
+    assert result["models_pruned"] == [] and result["models_kept"] == ["iter-0001"]
     assert not list(root.glob("iter-*/.pruned-*"))
 
 
@@ -80,27 +102,22 @@ def test_keep_must_leave_the_newest_model(pool_ws):
 
 def test_setfit_bodies_no_kept_model_reads_lose_their_cached_vectors(pool_ws, write_csv, tiny_dir):
     spec = f"setfit:model={tiny_dir},num_iterations=2,max_pairs=40,num_threads=1"
-    settings = resolve_settings(pool_ws, classifier=spec, embedder=None)
+    settings = _settings(pool_ws, classifier=spec, embedder=None)
     cache = EmbeddingCache(pool_ws.location.child("embeddings"))
-    answer(pool_ws, write_csv, topic_of, POOL_IDS[:9])
-    first = train_model(pool_ws, 2, classifier=spec, embedder=None)
-    select_batch(pool_ws, 2, first, settings)
-    answer(pool_ws, write_csv, topic_of, POOL_IDS[9:18])  # 18 labels: twice 9, a new body
-    second = train_model(pool_ws, 3, classifier=spec, embedder=None)
-    select_batch(pool_ws, 3, second, settings)
+    first, second = _train_rounds(pool_ws, write_csv, settings, [9, 18])  # 18: a new body
     old = f"setfit-body-{load_model(first).classifier.body_version_}"
     new = f"setfit-body-{load_model(second).classifier.body_version_}"
     assert old != new and cache.model_ids() == sorted([old, new])
 
     result = prune_models(pool_ws, keep=1)
 
-    assert result["models_pruned"] == ["iter-0002"] and result["caches_dropped"] == [old]
+    assert result["models_pruned"] == ["iter-0001"] and result["caches_dropped"] == [old]
     assert cache.model_ids() == [new] and cache.count(new) > 0
     assert not list((pool_ws.path / "embeddings").glob(".dropped-*"))
     # The loop goes on from the kept model: a warm start, its body's vectors still cached.
     answer(pool_ws, write_csv, topic_of, POOL_IDS[18:22])
-    third = train_model(pool_ws, 4, classifier=spec, embedder=None)
-    assert read_meta(third)["warm_start_from"] == "models/iter-0003/model"
+    third = run_train(pool_ws, settings, force=True)["model"]
+    assert read_meta(third)["warm_start_from"] == "models/iter-0002/model"
     assert read_meta(third)["train_info"]["body_trained"] is False
     assert cache.model_ids() == [new]
 
@@ -108,7 +125,7 @@ def test_setfit_bodies_no_kept_model_reads_lose_their_cached_vectors(pool_ws, wr
 def test_compact_keep_models_prunes_under_the_run_lock(pool_ws, write_csv):
     from flows.cli import app
 
-    _train_logreg_rounds(pool_ws, write_csv, [2, 3])
+    _train_rounds(pool_ws, write_csv, _settings(pool_ws), [9, 12])
     runner = CliRunner()
     with pool_ws.run_lock():  # an iteration in progress, as another process sees it
         busy = run_alflow("compact", pool_ws.path, "--keep-models", "1")
@@ -116,11 +133,11 @@ def test_compact_keep_models_prunes_under_the_run_lock(pool_ws, write_csv):
     assert busy.stderr.strip() == (
         f"error: an iteration is already running on workspace {pool_ws.uri}; wait for it to finish"
     )
-    assert (model_dir(pool_ws, 2) / "model").is_dir()
+    assert (model_dir(pool_ws, 1) / "model").is_dir()
 
     done = runner.invoke(app, ["compact", str(pool_ws.path), "--keep-models", "1"])
     assert done.exit_code == 0, done.output
-    assert "deleted the weights of 1, kept iter-0003" in done.output
-    assert not (model_dir(pool_ws, 2) / "model").exists()
+    assert "deleted the weights of 1, kept iter-0002" in done.output
+    assert not (model_dir(pool_ws, 1) / "model").exists()
     bad = runner.invoke(app, ["compact", str(pool_ws.path), "--keep-models", "0"])
     assert bad.exit_code != 0
