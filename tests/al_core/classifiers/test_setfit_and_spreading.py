@@ -88,15 +88,21 @@ def test_each_body_fine_tune_gets_a_new_version_and_a_head_refit_keeps_it(
     assert clf.body_version_ not in (None, first)
 
 
-def test_remembered_vectors_are_used_instead_of_encoding_the_texts(
-    tiny_model_dir, trec_small, tmp_path
-):
-    X, y = trec_small["train_texts"], trec_small["train_y"]
+def _fitted_and_saved(tiny_model_dir, trec_small, folder):
+    """A SetFit fitted on 20 TREC questions (its body fine-tuned), saved in ``folder``."""
     clf = SetFitClassifier(
         6, seed=0, model=str(tiny_model_dir), num_iterations=1, max_pairs=20, num_threads=1
     )
-    clf.fit(X[:20], y[:20])
-    clf.save(tmp_path / "saved")
+    clf.fit(trec_small["train_texts"][:20], trec_small["train_y"][:20])
+    clf.save(folder)
+    return clf
+
+
+def test_remembered_vectors_are_used_instead_of_encoding_the_texts(
+    tiny_model_dir, trec_small, tmp_path
+):
+    X = trec_small["train_texts"]
+    clf = _fitted_and_saved(tiny_model_dir, trec_small, tmp_path / "saved")
     texts = X[20:26]
     own = clf.embed(texts)
     # A fresh load has no vectors in memory; hand it the vectors of other texts for these,
@@ -119,11 +125,7 @@ def test_a_loaded_model_reads_its_body_only_when_a_text_must_be_encoded(
     import shutil
 
     X, y = trec_small["train_texts"], trec_small["train_y"]
-    clf = SetFitClassifier(
-        6, seed=0, model=str(tiny_model_dir), num_iterations=1, max_pairs=20, num_threads=1
-    )
-    clf.fit(X[:20], y[:20])
-    clf.save(tmp_path / "first")
+    clf = _fitted_and_saved(tiny_model_dir, trec_small, tmp_path / "first")
     known = X[:30]
 
     def weights(folder):
