@@ -22,13 +22,15 @@ def check(
     deep: Annotated[bool, typer.Option("--deep", help="Read every row of every file.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
 ) -> None:
-    """Verify every table, the commit log and the embedding caches; say how to repair."""
+    """Verify the tables, commit log, embedding caches and saved models; say how to repair."""
+    from al_core.pipeline.retention import check_artifacts, remove_leftovers
     from al_core.storage import Workspace
     from al_core.storage.check import check_workspace, repair_workspace
 
     ws = Workspace.open(workspace)
-    actions = repair_workspace(ws) if repair else []
+    actions = repair_workspace(ws) + remove_leftovers(ws) if repair else []
     report = check_workspace(ws, deep=deep)
+    check_artifacts(ws, report)
     if as_json:
         print_json({**report.to_dict(), "repaired": actions})
     else:

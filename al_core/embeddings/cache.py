@@ -367,6 +367,24 @@ class EmbeddingCache:
         for leftover in root.glob(".dropped-*"):
             shutil.rmtree(leftover, ignore_errors=True)
 
+    def leftovers(self) -> list[str]:
+        """Folders an interrupted :meth:`drop` left: hidden ``.dropped-*`` folders (local) and
+        folders without ``model.json`` (an object store's drop deletes that file first)."""
+        return [
+            slug
+            for slug in self.location.list_dirs()
+            if slug.startswith(".dropped-")
+            or (not slug.startswith(".") and self._read_info(slug) is None)
+        ]
+
+    def remove_leftovers(self) -> list[str]:
+        """Delete what :meth:`leftovers` lists; returns it. The caller makes sure no writer of
+        this cache runs (a cache being created has no ``model.json`` for a moment)."""
+        gone = self.leftovers()
+        for slug in gone:
+            self.location.delete_dir(slug)
+        return gone
+
     def compact(self, model_id: str) -> int | None:
         """Rewrite ``model_id``'s vectors as few large files, dropping duplicate hashes.
 

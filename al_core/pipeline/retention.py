@@ -13,6 +13,10 @@ A model folder is first renamed to a hidden name, then removed, so an interrupte
 leaves a half-deleted model that a warm start would try to load; leftovers go with the next
 prune. The caller holds the workspace's run lock (``alflow compact``, or the iteration flow
 itself when ``keep_models`` is set), so no iteration reads a model while it goes.
+
+``alflow check`` reports the saved models' disk use and what an interrupted save, prune or
+cache drop left behind (:func:`check_artifacts`); ``alflow check --repair`` deletes those
+leftovers (:func:`remove_leftovers`), also under the run lock.
 """
 
 from __future__ import annotations
@@ -27,11 +31,16 @@ from typing import Any
 from al_core.classifiers.persistence import MANIFEST
 from al_core.classifiers.setfit import BodyEncoder, body_cache_id
 from al_core.embeddings import EmbeddingCache
+from al_core.errors import WorkspaceError
 from al_core.pipeline.model import model_dir
 from al_core.pipeline.state import loop_state
 from al_core.storage import Workspace
+from al_core.storage.check import CheckReport
 
 _FOLDER = re.compile(r"iter-\d{4,}")
+#: Hidden folders an interrupted model save (:func:`al_core.pipeline.model._save_model`) or
+#: prune leaves in an iteration folder.
+_LEFTOVERS = (".tmp-*", ".old-*", ".pruned-*")
 
 
 def prune_models(ws: Workspace, keep: int) -> dict[str, Any]:
@@ -40,14 +49,11 @@ def prune_models(ws: Workspace, keep: int) -> dict[str, Any]:
     if keep < 1:
         raise ValueError(f"keep must be at least 1 (the newest model is the loop's), got {keep}")
     root = model_dir(ws, 0).parent
+    folders = _saved(root)
     # An iteration not recorded yet (running, crashed or failed) keeps its model and does not
     # count: its re-run warm-starts from the last recorded one, which must stay.
     recorded = loop_state(ws).next_iteration
-    saved = sorted(
-        f
-        for f in root.glob("iter-*")
-        if (f / "model").is_dir() and _FOLDER.fullmatch(f.name) and int(f.name[5:]) < recorded
-    )
+    saved = [f for f in folders if int(f.name[5:]) < recorded]
     doomed, kept = saved[:-keep], saved[-keep:]
     freed = 0
     for folder in doomed:
@@ -59,7 +65,7 @@ def prune_models(ws: Workspace, keep: int) -> dict[str, Any]:
     for leftover in root.glob("iter-*/.pruned-*"):
         shutil.rmtree(leftover, ignore_errors=True)
 
-    remaining = [f for f in root.glob("iter-*") if (f / "model").is_dir()]
+    remaining = [f for f in folders if f not in doomed]
     in_use = {body_cache_id(v) for v in map(_body_version, remaining) if v}
     cache = EmbeddingCache(ws.location.child("embeddings"))
     dropped = []
@@ -75,6 +81,66 @@ def prune_models(ws: Workspace, keep: int) -> dict[str, Any]:
         "caches_dropped": dropped,
         "bytes_freed": freed,
     }
+
+
+def check_artifacts(ws: Workspace, report: CheckReport) -> None:
+    """Add the saved models' disk use and any leftovers of an interrupted model save, prune or
+    cache drop to ``alflow check``'s report (a warning: the loop never reads them)."""
+    root = model_dir(ws, 0).parent
+    folders = _saved(root)
+    size = sum(_size(f / "model") for f in folders)
+    report.tables["models"] = {"saved": len(folders), "megabytes": round(size / 1e6, 1)}
+    try:
+        with ws.run_lock("a check"):  # a running iteration's half-saved model is no leftover
+            left = leftovers(ws)
+    except WorkspaceError:
+        report.add("note", "models", "an iteration is running: leftovers not looked for")
+        return
+    if left:
+        shown = ", ".join(left[:3]) + (f" and {len(left) - 3} more" if len(left) > 3 else "")
+        report.add(
+            "warning",
+            "models",
+            f"{len(left)} leftover(s) of an interrupted model save, prune or cache drop: {shown}",
+            "delete them",
+        )
+
+
+def leftovers(ws: Workspace) -> list[str]:
+    """Workspace keys of what an interrupted model save (``.tmp-*``, ``.old-*``), model prune
+    (``.pruned-*``) or embedding-cache drop left behind. Only meaningful while no iteration
+    runs."""
+    root = model_dir(ws, 0).parent
+    found = [
+        f"models/{p.parent.name}/{p.name}"
+        for pattern in _LEFTOVERS
+        for p in root.glob(f"iter-*/{pattern}")
+    ]
+    cache = EmbeddingCache(ws.location.child("embeddings"))
+    found += [f"embeddings/{slug}" for slug in cache.leftovers()]
+    return sorted(found)
+
+
+def remove_leftovers(ws: Workspace) -> list[str]:
+    """Delete what :func:`leftovers` lists, under the run lock; one line per action (nothing is
+    deleted while an iteration runs)."""
+    try:
+        with ws.run_lock("a repair"):
+            gone = leftovers(ws)
+            for key in gone:
+                if key.startswith("models/"):
+                    shutil.rmtree(ws.location.cache_dir() / key, ignore_errors=True)
+            EmbeddingCache(ws.location.child("embeddings")).remove_leftovers()
+    except WorkspaceError:  # check_artifacts says that an iteration is running
+        return []
+    return [f"deleted leftover {key}" for key in gone]
+
+
+def _saved(root: Path) -> list[Path]:
+    """Iteration folders under ``root`` that hold a saved model, oldest first."""
+    return sorted(
+        f for f in root.glob("iter-*") if _FOLDER.fullmatch(f.name) and (f / "model").is_dir()
+    )
 
 
 def _body_version(iteration_folder: Path) -> str | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
 
 import pytest
@@ -141,3 +142,79 @@ def test_compact_keep_models_prunes_under_the_run_lock(pool_ws, write_csv):
     assert not (model_dir(pool_ws, 1) / "model").exists()
     bad = runner.invoke(app, ["compact", str(pool_ws.path), "--keep-models", "0"])
     assert bad.exit_code != 0
+
+
+def test_check_reports_model_disk_use_and_repair_deletes_interrupted_leftovers(
+    pool_ws, write_csv, tiny_dir
+):
+    from al_core.pipeline.retention import check_artifacts, leftovers, remove_leftovers
+    from al_core.storage.check import check_workspace
+
+    spec = f"setfit:model={tiny_dir},num_iterations=2,max_pairs=40,num_threads=1"
+    settings = _settings(pool_ws, classifier=spec, embedder=None)
+    _train_rounds(pool_ws, write_csv, settings, [9, 12])
+    root = model_dir(pool_ws, 0).parent
+    cache = EmbeddingCache(pool_ws.location.child("embeddings"))
+    (body,) = cache.model_ids()
+    clean = check_workspace(pool_ws)
+    check_artifacts(pool_ws, clean)
+    assert clean.tables["models"]["saved"] == 2 and clean.tables["models"]["megabytes"] > 0
+    assert not [p for p in clean.problems if p.table == "models"]
+
+    # What a kill leaves: a prune between its rename and its delete, a model save between
+    # writing its temporary folder and renaming it, and a cache drop on an object store after
+    # deleting model.json (here a cache folder without one).
+    (root / "iter-0001" / "model").rename(root / "iter-0001" / ".pruned-0badc0de")
+    (root / "iter-0002" / ".tmp-0123").mkdir()
+    (root / "iter-0002" / ".tmp-0123" / "model.json").write_text("{")
+    orphan = pool_ws.path / "embeddings" / "setfit-body-gone"
+    orphan.mkdir()
+    (orphan / "vectors").mkdir()
+    expected = [
+        "embeddings/setfit-body-gone",
+        "models/iter-0001/.pruned-0badc0de",
+        "models/iter-0002/.tmp-0123",
+    ]
+    assert leftovers(pool_ws) == expected
+    report = check_workspace(pool_ws)
+    check_artifacts(pool_ws, report)
+    (warning,) = [p for p in report.problems if p.table == "models"]
+    assert warning.severity == "warning" and warning.message.startswith("3 leftover(s)")
+    assert report.ok and report.tables["models"]["saved"] == 1
+
+    # An iteration in progress in another process (its lock file taken): a half-saved model
+    # is no leftover then, so nothing goes and nothing is judged.
+    with open(pool_ws.path / ".run.lock", "a+") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        assert remove_leftovers(pool_ws) == []
+        busy = check_workspace(pool_ws)
+        check_artifacts(pool_ws, busy)
+        assert [p.severity for p in busy.problems if p.table == "models"] == ["note"]
+    assert leftovers(pool_ws) == expected
+
+    assert remove_leftovers(pool_ws) == [f"deleted leftover {key}" for key in expected]
+    assert leftovers(pool_ws) == []
+    assert cache.model_ids() == [body] and cache.count(body) > 0
+    assert (
+        load_model(root / "iter-0002" / "model").version
+        == read_meta(root / "iter-0002" / "model")["version"]
+    )
+
+
+def test_check_repair_through_the_cli_deletes_leftovers(pool_ws, write_csv):
+    _train_rounds(pool_ws, write_csv, _settings(pool_ws), [9, 12])
+    root = model_dir(pool_ws, 0).parent
+    (root / "iter-0001" / "model").rename(root / "iter-0001" / ".pruned-feedf00d")
+
+    found = run_alflow("check", pool_ws.path)
+    assert found.returncode == 0, found.stderr
+    assert "models: saved 1, megabytes" in found.stdout
+    assert (
+        "warning: models: 1 leftover(s) of an interrupted model save, prune or cache drop: "
+        "models/iter-0001/.pruned-feedf00d -> --repair: delete them" in found.stdout
+    )
+    fixed = run_alflow("check", pool_ws.path, "--repair")
+    assert fixed.returncode == 0, fixed.stderr
+    assert "repaired: deleted leftover models/iter-0001/.pruned-feedf00d" in fixed.stdout
+    assert not (root / "iter-0001" / ".pruned-feedf00d").exists()
+    assert "leftover" not in run_alflow("check", pool_ws.path).stdout.replace("repaired", "")
