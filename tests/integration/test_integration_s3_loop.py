@@ -64,3 +64,19 @@ def test_iteration_loop_on_s3(prefect_server, s3_url, tmp_path):
     for kept in ("iter-0003", "iter-0004"):
         assert bucket.is_file(f"models/{kept}/model/model.json")
     assert sorted(bucket.list("queue/inbox/imported")) == [f"round{k}.csv" for k in (1, 2, 3)]
+
+    # What a cache drop killed between deleting model.json and the vectors leaves in the
+    # bucket: `alflow check` finds it, `--repair` deletes it; the models in use stay.
+    from al_core.pipeline.retention import check_artifacts, leftovers, remove_leftovers
+    from al_core.storage.check import check_workspace
+
+    bucket.write_bytes("embeddings/setfit-body-gone/vectors/part-0.parquet", b"half a cache")
+    ws = Workspace.open(s3_url)
+    assert leftovers(ws) == ["embeddings/setfit-body-gone"]
+    report = check_workspace(ws)
+    check_artifacts(ws, report)
+    assert report.ok and report.tables["models"]["saved"] == 2
+    assert [p.severity for p in report.problems if p.table == "models"] == ["warning"]
+    assert remove_leftovers(ws) == ["deleted leftover embeddings/setfit-body-gone"]
+    assert not bucket.exists("embeddings/setfit-body-gone") and leftovers(ws) == []
+    assert bucket.is_file("models/iter-0004/model/model.json")
