@@ -110,15 +110,8 @@ def leftovers(ws: Workspace) -> list[str]:
     """Workspace keys of what an interrupted model save (``.tmp-*``, ``.old-*``), model prune
     (``.pruned-*``) or embedding-cache drop left behind. Only meaningful while no iteration
     runs."""
-    root = model_dir(ws, 0).parent
-    found = [
-        f"models/{p.parent.name}/{p.name}"
-        for pattern in _LEFTOVERS
-        for p in root.glob(f"iter-*/{pattern}")
-    ]
     cache = EmbeddingCache(ws.location.child("embeddings"))
-    found += [f"embeddings/{slug}" for slug in cache.leftovers()]
-    return sorted(found)
+    return _keys(_model_leftovers(ws), cache.leftovers())
 
 
 def remove_leftovers(ws: Workspace) -> list[str]:
@@ -126,14 +119,24 @@ def remove_leftovers(ws: Workspace) -> list[str]:
     deleted while an iteration runs)."""
     try:
         with ws.run_lock("a repair"):
-            gone = leftovers(ws)
-            for key in gone:
-                if key.startswith("models/"):
-                    shutil.rmtree(ws.location.cache_dir() / key, ignore_errors=True)
-            EmbeddingCache(ws.location.child("embeddings")).remove_leftovers()
+            models = _model_leftovers(ws)
+            for folder in models:
+                shutil.rmtree(folder, ignore_errors=True)
+            caches = EmbeddingCache(ws.location.child("embeddings")).remove_leftovers()
     except WorkspaceError:  # check_artifacts says that an iteration is running
         return []
-    return [f"deleted leftover {key}" for key in gone]
+    return [f"deleted leftover {key}" for key in _keys(models, caches)]
+
+
+def _model_leftovers(ws: Workspace) -> list[Path]:
+    root = model_dir(ws, 0).parent
+    return [p for pattern in _LEFTOVERS for p in root.glob(f"iter-*/{pattern}")]
+
+
+def _keys(model_folders: list[Path], cache_slugs: list[str]) -> list[str]:
+    """Workspace keys of leftover model folders and embedding-cache folders, sorted."""
+    found = [f"models/{p.parent.name}/{p.name}" for p in model_folders]
+    return sorted(found + [f"embeddings/{slug}" for slug in cache_slugs])
 
 
 def _saved(root: Path) -> list[Path]:
