@@ -179,7 +179,9 @@ def start_label_studio() -> Server | None:
                 "--username",
                 LS_ADMIN,
                 "--password",
-                secrets.token_urlsafe(16),
+                # Hex, not token_urlsafe: a password that starts with "-" (1 run in 64) is taken
+                # by label-studio's argument parser for an option, and the server exits.
+                secrets.token_hex(16),
                 "--user-token",
                 token,
             ],
